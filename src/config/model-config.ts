@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { DATATYPES } from '../tensor/datatype.js';
+
+/** Model and version names: no separators, no dot-dot, so a name can never leave the repository. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const VERSION_PATTERN = /^[1-9][0-9]{0,9}$/;
+
+export const ModelName = z
+  .string()
+  .regex(MODEL_NAME_PATTERN, 'must be 1-128 characters of letters, digits, _ . - and start with a letter or digit')
+  .refine((s) => !s.includes('..'), 'must not contain ..');
+
+const Dims = z.array(z.int().min(-1).max(2 ** 31 - 1)).max(16);
+
+export const TensorSpecSchema = z.strictObject({
+  name: z.string().min(1).max(256),
+  datatype: z.enum(DATATYPES),
+  /** Without the batch dimension when max_batch_size > 0; -1 marks a variable dimension. */
+  dims: Dims,
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+export const VersionPolicySchema = z.union([
+  z.strictObject({ latest: z.strictObject({ num_versions: z.int().positive() }) }),
+  z.strictObject({ all: z.strictObject({}) }),
+  z.strictObject({ specific: z.strictObject({ versions: z.array(z.int().positive()).min(1) }) }),
+]);
+export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
+
+export const QueuePolicySchema = z.strictObject({
+  /** 0 = unbounded is not allowed: every queue has a maximum so memory stays bounded. */
+  max_queue_size: z.int().positive().default(1024),
+  /** 0 = no timeout. */
+  default_timeout_us: z.int().nonnegative().default(0),
+  allow_timeout_override: z.boolean().default(false),
+  timeout_action: z.literal('reject').default('reject'),
+});
+export type QueuePolicy = z.infer<typeof QueuePolicySchema>;
+
+export const DynamicBatchingSchema = z.strictObject({
+  preferred_batch_sizes: z.array(z.int().positive()).default([]),
+  /** How long the oldest request may wait for a fuller batch, in microseconds. */
+  max_queue_delay_us: z.int().nonnegative().default(0),
+  /** 0 = a single level. Levels are 1..priority_levels, 1 the highest, as in Triton. */
+  priority_levels: z.int().nonnegative().max(16).default(0),
+  default_priority_level: z.int().nonnegative().default(0),
+  default_queue_policy: QueuePolicySchema.default(QueuePolicySchema.parse({})),
+  priority_queue_policy: z.record(z.string().regex(/^[1-9][0-9]?$/), QueuePolicySchema).default({}),
+  /** Variable dimensions that may be padded so requests of different lengths share a batch. */
+  padding: z
+    .record(z.string(), z.strictObject({ dim: z.int().nonnegative(), value: z.number().default(0) }))
+    .default({}),
+});
+export type DynamicBatching = z.infer<typeof DynamicBatchingSchema>;
+
+export const OnnxOptionsSchema = z.strictObject({
+  intra_op_threads: z.int().nonnegative().default(0),
+  inter_op_threads: z.int().nonnegative().default(0),
+  /** In order of preference; ORT falls back along the list. `cuda` needs ORT's CUDA build. */
+  execution_providers: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'])).min(1).default(['cpu']),
+  graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+});
+
+const WarmupInputSchema = z.strictObject({
+  dims: Dims.optional(),
+  /** Explicit sample data (flat, row-major), or a generator. */
+  data: z.union([z.array(z.union([z.number(), z.string(), z.boolean()])), z.enum(['zero', 'random'])]).default('zero'),
+});
+
+export const WarmupSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  batch_size: z.int().positive().default(1),
+  inputs: z.record(z.string(), WarmupInputSchema).default({}),
+  iterations: z.int().positive().max(100).default(1),
+});
+
+export const ModelConfigSchema = z.strictObject({
+  name: ModelName,
+  backend: z.enum(['onnx']).default('onnx'),
+  max_batch_size: z.int().nonnegative().max(1 << 16).default(0),
+  inputs: z.array(TensorSpecSchema).default([]),
+  outputs: z.array(TensorSpecSchema).default([]),
+  version_policy: VersionPolicySchema.default({ latest: { num_versions: 1 } }),
+  instance_count: z.int().positive().max(64).default(1),
+  /** The model file inside each version directory. */
+  default_model_filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).refine((s) => s !== '..' && s !== '.').default('model.onnx'),
+  onnx: OnnxOptionsSchema.default(OnnxOptionsSchema.parse({})),
+  warmup: WarmupSchema.default(WarmupSchema.parse({})),
+  dynamic_batching: DynamicBatchingSchema.optional(),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+/** A config as written on disk (before completion from the model file). */
+export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;

@@ -1,0 +1,60 @@
+import type { TensorMap } from '../tensor/tensor.js';
+import type { ModelInstance } from './backend.js';
+
+/**
+ * `instance_count` loaded copies of one model version; each runs one batch at a time.
+ * `tryRun` is the scheduler's entry: it returns undefined when every instance is busy (backpressure
+ * as a return value), and `onIdle` fires each time an instance frees up so the caller can pull more.
+ */
+export class InstancePool {
+  private readonly idle: ModelInstance[];
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
+  onIdle: () => void = () => {};
+
+  constructor(private readonly instances: readonly ModelInstance[]) {
+    this.idle = [...instances];
+  }
+
+  get size(): number {
+    return this.instances.length;
+  }
+
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  hasIdle(): boolean {
+    return this.idle.length > 0;
+  }
+
+  /** Starts a run on an idle instance, or returns undefined when all are busy. */
+  tryRun(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> | undefined {
+    const instance = this.idle.pop();
+    if (!instance) return undefined;
+    this.inFlight++;
+    return instance.run(inputs, outputNames).finally(() => {
+      this.inFlight--;
+      this.idle.push(instance);
+      if (this.inFlight === 0) this.resolveDrain();
+      this.onIdle();
+    });
+  }
+
+  /** Resolves once no run is in flight. */
+  drain(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  async release(): Promise<void> {
+    await this.drain();
+    await Promise.all(this.instances.map((i) => i.release()));
+  }
+
+  private resolveDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}
