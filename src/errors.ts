@@ -26,11 +26,14 @@ export type ErrorCode = keyof typeof ERRORS;
 export class MpError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  /** For MP_OVERLOADED: how long the client should wait, sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { retryAfterSeconds?: number }) {
     super(message, options);
     this.name = 'MpError';
     this.code = code;
     this.status = ERRORS[code];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

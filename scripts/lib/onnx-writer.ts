@@ -136,14 +136,4 @@ export function encodeModel(spec: GraphSpec): Uint8Array {
   return ModelProto.encode(message).finish();
 }
 
-/** mulberry32: a tiny seeded PRNG so generated weights are the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededUnit as seededRandom } from '../../src/lifecycle/seeded-unit.js';

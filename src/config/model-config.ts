@@ -46,10 +46,20 @@ export const DynamicBatchingSchema = z.strictObject({
   default_priority_level: z.int().nonnegative().default(0),
   default_queue_policy: QueuePolicySchema.default(QueuePolicySchema.parse({})),
   priority_queue_policy: z.record(z.string().regex(/^[1-9][0-9]?$/), QueuePolicySchema).default({}),
-  /** Variable dimensions that may be padded so requests of different lengths share a batch. */
+  /**
+   * Variable dimensions that may be padded so requests of different lengths share a batch
+   * (token ids, attention masks, image widths). `dim` counts from the first non-batch dimension.
+   * An output listed under `outputs` is trimmed back per request along `dim`, in proportion to the
+   * request's own length of `input`'s padded dimension (e.g. CTC steps = width / 8).
+   */
   padding: z
-    .record(z.string(), z.strictObject({ dim: z.int().nonnegative(), value: z.number().default(0) }))
-    .default({}),
+    .strictObject({
+      inputs: z.record(z.string(), z.strictObject({ dim: z.int().nonnegative(), value: z.number().default(0) })).default({}),
+      outputs: z.record(z.string(), z.strictObject({ dim: z.int().nonnegative(), input: z.string() })).default({}),
+    })
+    .default({ inputs: {}, outputs: {} }),
+  /** Test and benchmark aid (Triton's TRITONSERVER_DELAY_SCHEDULER): hold batching until this many requests are queued. */
+  delay_until_queued: z.int().nonnegative().default(0),
 });
 export type DynamicBatching = z.infer<typeof DynamicBatchingSchema>;
 

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { MpError } from '../errors.js';
+import { describeIssues } from '../config/zod-issues.js';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+
+/** "64mb", "1048576", "512k" -> bytes. */
+const ByteSize = z.string().transform((text, ctx) => {
+  const m = /^\s*([0-9]+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    ctx.addIssue({ code: 'custom', message: `'${text}' is not a size (e.g. 67108864, 64mb, 512k)` });
+    return z.NEVER;
+  }
+  return Number(m[1]) * unit;
+}).pipe(z.int().positive().max(2 ** 31 - 1));
+
+export const ServeOptionsSchema = z.strictObject({
+  repository: z.string().min(1),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().pipe(z.int().min(0).max(65535)).default(8000),
+  /** 64 MiB, Triton's default HTTP body limit. */
+  httpBodyLimit: ByteSize.default(64 * 1024 * 1024),
+});
+export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
+
+export function parseServeOptions(raw: unknown): ServeOptions {
+  const r = ServeOptionsSchema.safeParse(raw);
+  if (!r.success) {
+    const why = describeIssues(r.error).replace(/\bhttpBodyLimit\b/g, '--http-body-limit');
+    throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
+  }
+  return r.data;
+}

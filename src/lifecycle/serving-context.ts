@@ -1,0 +1,158 @@
+import { MpError, type ErrorCode } from '../errors.js';
+import type { ModelConfig, TensorSpec } from '../config/model-config.js';
+import type { Tensor, TensorMap } from '../tensor/tensor.js';
+import type { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
+import { InferenceRequest } from '../scheduler/inference-request.js';
+import type { BatchLayout } from '../scheduler/batch-assembler.js';
+import type { InstancePool } from '../runtime/instance-pool.js';
+
+export interface InferOptions {
+  /** Output names to return; undefined = all. */
+  readonly outputs?: readonly string[] | undefined;
+  /** Priority level (1 = highest); 0 or undefined = the model's default. */
+  readonly priority?: number | undefined;
+  /** Queue timeout override in µs (honoured only where the queue policy allows it). */
+  readonly timeoutUs?: number | undefined;
+  /** Aborts a still-queued request (e.g. the client closed its connection). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const REFUSAL_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  MP_OVERLOADED: 'the queue is full',
+  MP_QUEUE_TIMEOUT: 'the request cannot be scheduled within its queue timeout',
+  MP_SHUTTING_DOWN: 'the model is being unloaded',
+  MP_INVALID_ARG: 'priority is out of range',
+};
+
+/**
+ * Everything the request path needs for one ready model version, prepared at load: the input
+ * specs by name, the batch layout and the scheduler. `infer` validates and submits.
+ */
+export class ServingContext {
+  private readonly inputSpecs: ReadonlyMap<string, TensorSpec>;
+  private readonly outputSpecs: ReadonlyMap<string, TensorSpec>;
+  private readonly paddedDims: ReadonlyMap<string, number>;
+
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly config: ModelConfig,
+    readonly platform: string,
+    readonly batcher: DynamicBatcher,
+    private readonly layout: BatchLayout,
+    private readonly pool: InstancePool,
+  ) {
+    this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
+    this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
+    this.paddedDims = new Map(layout.paddedInputs.map((p) => [p.name, p.dim]));
+  }
+
+  /** Stops admitting, lets queued and running work finish, then frees the instances. */
+  async unload(): Promise<void> {
+    this.batcher.close(false);
+    await this.batcher.whenIdle();
+    await this.pool.release();
+  }
+
+  inputSpec(name: string): TensorSpec | undefined {
+    return this.inputSpecs.get(name);
+  }
+
+  infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
+    const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
+    return new Promise<TensorMap>((resolve, reject) => {
+      const signal = options.signal;
+      let onAbort: (() => void) | undefined;
+      const request = new InferenceRequest(
+        inputs, options.outputs, batchSize, shapeKey, padLengths,
+        options.priority ?? 0, options.timeoutUs ?? 0,
+        (outputs) => {
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          resolve(outputs);
+        },
+        (error) => {
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+      const refusal = this.batcher.submit(request);
+      if (refusal !== null) {
+        const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
+        reject(new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds }));
+        return;
+      }
+      if (signal) {
+        onAbort = () => this.batcher.cancel(request);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  /** Checks inputs against the config; returns the request's batch size and batching key. */
+  private check(inputs: TensorMap, options: InferOptions): { batchSize: number; shapeKey: string; padLengths: number[] } {
+    const where = `model '${this.name}' version ${this.version}`;
+    for (const name of inputs.keys()) {
+      if (!this.inputSpecs.has(name)) {
+        throw new MpError('MP_INVALID_ARG', `${where}: unknown input '${name}' (expected ${[...this.inputSpecs.keys()].map((n) => `'${n}'`).join(', ')})`);
+      }
+    }
+    const batched = this.config.max_batch_size > 0;
+    let batchSize = 1;
+    let shapeKey = '';
+    let first = true;
+    for (const spec of this.config.inputs) {
+      const t = inputs.get(spec.name);
+      if (!t) throw new MpError('MP_INVALID_ARG', `${where}: missing input '${spec.name}'`);
+      checkTensor(where, spec, t, batched, this.config.max_batch_size);
+      if (batched) {
+        const b = t.shape[0]!;
+        if (first) batchSize = b;
+        else if (b !== batchSize) {
+          throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}' has batch size ${b} but other inputs have ${batchSize}`);
+        }
+      }
+      first = false;
+      const padded = this.paddedDims.get(spec.name);
+      const dims = batched ? t.shape.slice(1) : t.shape;
+      shapeKey += `${spec.name}:${dims.map((d, i) => (i === padded ? '*' : d)).join('x')};`;
+    }
+    const padLengths = this.layout.paddedInputs.map((p) => inputs.get(p.name)!.shape[p.dim + 1]!);
+    if (options.outputs) {
+      for (const name of options.outputs) {
+        if (!this.outputSpecs.has(name)) {
+          throw new MpError('MP_INVALID_ARG', `${where}: unknown output '${name}' (the model has ${[...this.outputSpecs.keys()].map((n) => `'${n}'`).join(', ')})`);
+        }
+      }
+    }
+    const levels = this.batcher.policy.levels.length;
+    if (options.priority !== undefined && (options.priority < 0 || options.priority > levels || !Number.isInteger(options.priority))) {
+      throw new MpError('MP_INVALID_ARG', `${where}: parameter 'priority' must be an integer from 0 to ${levels}, got ${options.priority}`);
+    }
+    return { batchSize, shapeKey, padLengths };
+  }
+}
+
+function checkTensor(where: string, spec: TensorSpec, t: Tensor, batched: boolean, maxBatchSize: number): void {
+  if (t.datatype !== spec.datatype) {
+    throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}' expects ${spec.datatype}, got ${t.datatype}`);
+  }
+  const expectedRank = spec.dims.length + (batched ? 1 : 0);
+  const shapeText = `[${t.shape.join(',')}]`;
+  const wanted = `[${batched ? '-1,' : ''}${spec.dims.join(',')}]`;
+  if (t.shape.length !== expectedRank) {
+    throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}' has shape ${shapeText}, expected ${wanted}`);
+  }
+  if (batched) {
+    const b = t.shape[0]!;
+    if (b < 1 || b > maxBatchSize) {
+      throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}' has batch size ${b}, the model accepts 1 to ${maxBatchSize}`);
+    }
+  }
+  const offset = batched ? 1 : 0;
+  spec.dims.forEach((d, i) => {
+    if (d !== -1 && t.shape[i + offset] !== d) {
+      throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}' has shape ${shapeText}, expected ${wanted}`);
+    }
+  });
+}

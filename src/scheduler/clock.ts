@@ -1,0 +1,15 @@
+/** Time and one re-armable timer, injectable so batching decisions can be tested without real time. */
+export interface Clock {
+  nowUs(): number;
+  /** Calls `fn` once after `delayUs`; a new call replaces nothing, the caller cancels. */
+  setTimer(fn: () => void, delayUs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+const origin = process.hrtime.bigint();
+
+export const systemClock: Clock = {
+  nowUs: () => Number((process.hrtime.bigint() - origin) / 1000n),
+  setTimer: (fn, delayUs) => setTimeout(fn, Math.max(0, delayUs / 1000)),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};

@@ -1,0 +1,290 @@
+import { MpError, isMpError, type ErrorCode } from '../errors.js';
+import type { InstancePool } from '../runtime/instance-pool.js';
+import type { TensorMap } from '../tensor/tensor.js';
+import { assembleInputs, outputsForBatch, scatterOutputs, type BatchLayout } from './batch-assembler.js';
+import type { BatchPolicy } from './batch-policy.js';
+import { systemClock, type Clock } from './clock.js';
+import type { InferenceRequest } from './inference-request.js';
+import { RequestQueue } from './request-queue.js';
+import { noopSchedulerStats, type SchedulerStats } from './stats.js';
+
+const QUEUED = 1;
+const RUNNING = 2;
+const NO_DEADLINE = Number.POSITIVE_INFINITY;
+
+/**
+ * The per-model-version scheduler, modelled on Triton's dynamic batcher: priority queues with
+ * bounded size and deadlines, batches formed from the queue heads whenever an instance is idle,
+ * one timer for both the queue delay and the closest deadline.
+ *
+ * Contract: `submit` is synchronous. It returns null once it owns the request (the request will be
+ * settled exactly once, later), or the ErrorCode of a refusal (the caller answers; nothing is queued).
+ */
+export class DynamicBatcher {
+  private readonly queues: RequestQueue<InferenceRequest>[];
+  private readonly liveCount: number[];
+  private readonly liveRows: number[];
+  private totalLive = 0;
+  private timer: unknown = undefined;
+  private timerAtUs = NO_DEADLINE;
+  private nextDeadlineUs = NO_DEADLINE;
+  /** Smoothed execution time of one batch, for deadline admission and Retry-After. */
+  private ewmaBatchUs = 0;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly taken: InferenceRequest[] = [];
+
+  constructor(
+    private readonly pool: InstancePool,
+    private readonly layout: BatchLayout,
+    readonly policy: BatchPolicy,
+    private readonly clock: Clock = systemClock,
+    private readonly stats: SchedulerStats = noopSchedulerStats,
+  ) {
+    this.queues = policy.levels.map(() => new RequestQueue<InferenceRequest>());
+    this.liveCount = policy.levels.map(() => 0);
+    this.liveRows = policy.levels.map(() => 0);
+    pool.onIdle = () => this.pump();
+  }
+
+  /** Requests waiting (not yet running). */
+  get queued(): number {
+    return this.totalLive;
+  }
+
+  submit(req: InferenceRequest): ErrorCode | null {
+    if (this.closed) return this.refuse('MP_SHUTTING_DOWN');
+    const levelIndex = req.priority === 0 ? this.policy.defaultLevelIndex : req.priority - 1;
+    const level = this.policy.levels[levelIndex];
+    if (!level) return this.refuse('MP_INVALID_ARG');
+    if (this.liveCount[levelIndex]! >= level.maxQueueSize) return this.refuse('MP_OVERLOADED');
+    const now = this.clock.nowUs();
+    const timeoutUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
+    if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return this.refuse('MP_QUEUE_TIMEOUT');
+    req.levelIndex = levelIndex;
+    req.enqueuedAtUs = now;
+    req.deadlineUs = timeoutUs > 0 ? now + timeoutUs : 0;
+    req.phase = QUEUED;
+    this.queues[levelIndex]!.push(req);
+    this.liveCount[levelIndex]!++;
+    this.liveRows[levelIndex]! += req.batchSize;
+    this.totalLive++;
+    if (req.deadlineUs > 0 && req.deadlineUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs;
+    this.pump();
+    return null;
+  }
+
+  /** Drops a request whose client went away. Returns false when it is already running or settled. */
+  cancel(req: InferenceRequest): boolean {
+    if (req.phase !== QUEUED || req.settled) return false;
+    this.forget(req);
+    req.reject(new MpError('MP_CANCELLED', 'the client closed the connection'));
+    this.stats.requestRejected('MP_CANCELLED');
+    this.notifyIfIdle();
+    return true;
+  }
+
+  /** Seconds a refused client should wait before retrying: the time to work off the current queue. */
+  retryAfterSeconds(): number {
+    const maxBatch = Math.max(1, this.policy.maxBatchSize);
+    const rows = this.liveRows.reduce((a, b) => a + b, 0);
+    const waves = Math.ceil(rows / (maxBatch * this.pool.size));
+    return Math.max(1, Math.ceil((waves * this.ewmaBatchUs) / 1e6));
+  }
+
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.totalLive === 0 && this.pool.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops admitting; with `rejectQueued`, answers every queued request at once. */
+  close(rejectQueued: boolean): void {
+    this.closed = true;
+    if (!rejectQueued) return;
+    for (const q of this.queues) {
+      for (let r = q.shift(); r; r = q.shift()) {
+        this.forget(r);
+        r.reject(new MpError('MP_SHUTTING_DOWN', 'the model is being unloaded'));
+      }
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Forms and dispatches batches while an instance is idle and the policy says send. */
+  pump(): void {
+    let now = this.clock.nowUs();
+    if (now >= this.nextDeadlineUs) this.expire(now);
+    while (this.totalLive > 0 && this.pool.hasIdle()) {
+      const waitUs = this.formBatch(now);
+      if (waitUs > 0) {
+        this.armTimer(now, waitUs);
+        return;
+      }
+      this.dispatch(this.taken);
+      now = this.clock.nowUs();
+    }
+    // Instances all busy (or queue empty): only deadlines need a wake-up until an instance frees.
+    if (this.totalLive > 0 && this.nextDeadlineUs !== NO_DEADLINE) this.armTimer(now, this.nextDeadlineUs - now);
+    else this.disarmTimer();
+  }
+
+  /**
+   * Walks the queues in priority order collecting the requests of the next batch into `taken`.
+   * Returns 0 to send them now, or the µs to wait for a fuller batch.
+   */
+  private formBatch(nowUs: number): number {
+    const p = this.policy;
+    const taken = this.taken;
+    taken.length = 0;
+    const maxBatch = p.dynamic ? p.maxBatchSize : 1;
+    let size = 0;
+    let shapeKey = '';
+    let closedByNext = false; // the next request cannot join: waiting cannot grow this batch
+    let preferredCount = 0; // requests in the largest prefix whose size is a preferred size
+    walk: for (const q of this.queues) {
+      for (let i = 0; i < q.length; i++) {
+        const r = q.at(i)!;
+        if (r.settled) continue;
+        if (taken.length === 0) {
+          shapeKey = r.shapeKey;
+        } else if (!p.dynamic || r.shapeKey !== shapeKey || size + r.batchSize > maxBatch) {
+          closedByNext = true;
+          break walk;
+        }
+        taken.push(r);
+        size += p.dynamic ? r.batchSize : 1;
+        if (p.preferredBatchSizes.includes(size)) preferredCount = taken.length;
+        if (size >= maxBatch) break walk;
+      }
+    }
+    if (!p.dynamic) return 0;
+    // Test/benchmark aid: hold everything until enough requests are queued.
+    if (p.delayUntilQueued > 0 && this.totalLive < p.delayUntilQueued) return Number.MAX_SAFE_INTEGER;
+    // Full, or the next request can never join: send.
+    if (size >= maxBatch || closedByNext) return 0;
+    // A preferred size reached: send the largest such prefix at once.
+    if (preferredCount > 0) {
+      taken.length = preferredCount;
+      return 0;
+    }
+    const waitedUs = nowUs - taken[0]!.enqueuedAtUs;
+    if (waitedUs >= p.maxQueueDelayUs) return 0;
+    return p.maxQueueDelayUs - waitedUs;
+  }
+
+  private dispatch(taken: InferenceRequest[]): void {
+    const requests = taken.slice();
+    // The batch is exactly the first live requests in level order: shifting yields them in turn.
+    for (const r of requests) {
+      this.queues[r.levelIndex]!.shift();
+      this.forget(r);
+      r.phase = RUNNING;
+    }
+    const startUs = this.clock.nowUs();
+    for (const r of requests) this.stats.requestQueued(startUs - r.enqueuedAtUs);
+    const padLengths = this.layout.paddedInputs.map((_, k) => Math.max(...requests.map((r) => r.padLengths[k]!)));
+    let inputs: TensorMap;
+    try {
+      inputs = assembleInputs(this.layout, requests);
+    } catch (err) {
+      this.failBatch(requests, err);
+      return;
+    }
+    const running = this.pool.tryRun(inputs, outputsForBatch(this.layout, requests));
+    if (!running) {
+      this.failBatch(requests, new MpError('MP_INTERNAL', 'no idle instance for a formed batch'));
+      return;
+    }
+    const rows = requests.reduce((n, r) => n + r.batchSize, 0);
+    running.then(
+      (outputs) => {
+        const computeUs = this.clock.nowUs() - startUs;
+        this.ewmaBatchUs = this.ewmaBatchUs === 0 ? computeUs : 0.8 * this.ewmaBatchUs + 0.2 * computeUs;
+        this.stats.batchExecuted(rows, requests.length, computeUs);
+        try {
+          scatterOutputs(this.layout, requests, outputs, padLengths);
+        } catch (err) {
+          this.failBatch(requests, err);
+        }
+        this.notifyIfIdle();
+      },
+      (err: unknown) => {
+        this.failBatch(requests, err);
+        this.notifyIfIdle();
+      },
+    );
+  }
+
+  private failBatch(requests: readonly InferenceRequest[], err: unknown): void {
+    const error = isMpError(err) ? err : new MpError('MP_BACKEND', `inference failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    for (const r of requests) r.reject(error);
+  }
+
+  /** Rejects every queued request whose deadline has passed and finds the next closest deadline. */
+  private expire(nowUs: number): void {
+    let next = NO_DEADLINE;
+    for (const q of this.queues) {
+      for (let i = 0; i < q.length; i++) {
+        const r = q.at(i)!;
+        if (r.settled || r.deadlineUs === 0) continue;
+        if (r.deadlineUs <= nowUs) {
+          this.forget(r);
+          r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
+          this.stats.requestRejected('MP_QUEUE_TIMEOUT');
+        } else if (r.deadlineUs < next) next = r.deadlineUs;
+      }
+    }
+    this.nextDeadlineUs = next;
+    this.notifyIfIdle();
+  }
+
+  /** Bookkeeping for a request leaving the queue (dispatched, expired, cancelled). */
+  private forget(r: InferenceRequest): void {
+    this.liveCount[r.levelIndex]!--;
+    this.liveRows[r.levelIndex]! -= r.batchSize;
+    this.totalLive--;
+    r.phase = RUNNING;
+  }
+
+  private estimatedWaitUs(levelIndex: number): number {
+    if (this.ewmaBatchUs === 0) return 0;
+    let rowsAhead = 0;
+    for (let i = 0; i <= levelIndex; i++) rowsAhead += this.liveRows[i]!;
+    const perWave = Math.max(1, this.policy.dynamic ? this.policy.maxBatchSize : 1) * this.pool.size;
+    const running = this.pool.hasIdle() ? 0 : 0.5 * this.ewmaBatchUs;
+    return running + Math.floor(rowsAhead / perWave) * this.ewmaBatchUs;
+  }
+
+  private armTimer(nowUs: number, waitUs: number): void {
+    const at = nowUs + Math.max(1, Math.min(waitUs, this.nextDeadlineUs - nowUs));
+    if (this.timer !== undefined && this.timerAtUs <= at) return;
+    this.disarmTimer();
+    if (at - nowUs >= Number.MAX_SAFE_INTEGER / 2) return;
+    this.timerAtUs = at;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      this.timerAtUs = NO_DEADLINE;
+      this.pump();
+    }, at - nowUs);
+  }
+
+  private disarmTimer(): void {
+    if (this.timer === undefined) return;
+    this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAtUs = NO_DEADLINE;
+  }
+
+  private refuse(code: ErrorCode): ErrorCode {
+    this.stats.requestRejected(code);
+    return code;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.totalLive !== 0 || this.pool.busy !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,42 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ModelManager } from '../lifecycle/model-manager.js';
+import { v2ErrorHandler } from './error-reply.js';
+import { registerV2Routes } from './v2/v2-routes.js';
+
+export interface ServerOptions {
+  readonly bodyLimitBytes: number;
+  readonly logger: Logger | false;
+  readonly serverVersion: string;
+  readonly isReady: () => boolean;
+}
+
+/** Builds the HTTP server: one raw-body parser (the v2 handler decodes JSON and binary itself), one error shape. */
+export function buildServer(manager: ModelManager, options: ServerOptions): FastifyInstance {
+  // Per-request logs cost more than a small inference; errors are still logged by the error handler.
+  const common = {
+    bodyLimit: options.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  };
+  const app: FastifyInstance =
+    options.logger === false
+      ? Fastify({ ...common, logger: false })
+      : (Fastify({ ...common, loggerInstance: options.logger }) as unknown as FastifyInstance);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.setErrorHandler(v2ErrorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).type('application/json').send({ error: `no route ${request.method} ${request.url}` });
+  });
+  registerV2Routes(app, manager, {
+    serverName: 'modelplane',
+    serverVersion: options.serverVersion,
+    bodyLimitBytes: options.bodyLimitBytes,
+    isReady: options.isReady,
+  });
+  app.addHook('onClose', async () => {
+    await manager.unloadAll();
+  });
+  return app;
+}

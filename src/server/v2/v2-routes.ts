@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MpError } from '../../errors.js';
+import type { ModelManager } from '../../lifecycle/model-manager.js';
+import type { ServingContext } from '../../lifecycle/serving-context.js';
+import { parseInferRequest } from './infer-request-parser.js';
+import { writeInferResponse } from './infer-response-writer.js';
+
+export interface V2Options {
+  readonly serverName: string;
+  readonly serverVersion: string;
+  readonly bodyLimitBytes: number;
+  /** False while starting up or shutting down. */
+  readonly isReady: () => boolean;
+}
+
+type ModelParams = { model: string; version?: string };
+
+const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository(index)'];
+
+/** The Open Inference Protocol (KServe v2) REST surface. */
+export function registerV2Routes(app: FastifyInstance, manager: ModelManager, options: V2Options): void {
+  app.get('/v2/health/live', async () => ({ live: true }));
+
+  app.get('/v2/health/ready', async () => {
+    if (!options.isReady()) throw new MpError('MP_MODEL_NOT_READY', 'the server is not ready');
+    return { ready: true };
+  });
+
+  app.get('/v2', async () => ({ name: options.serverName, version: options.serverVersion, extensions: EXTENSIONS }));
+
+  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const { model, version } = request.params;
+    return modelMetadata(manager, manager.resolve(model, version));
+  };
+  app.get('/v2/models/:model', metadata);
+  app.get('/v2/models/:model/versions/:version', metadata);
+
+  const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const ctx = manager.resolve(request.params.model, request.params.version);
+    return { name: ctx.name, version: String(ctx.version), ready: true };
+  };
+  app.get('/v2/models/:model/ready', ready);
+  app.get('/v2/models/:model/versions/:version/ready', ready);
+
+  const config = async (request: FastifyRequest<{ Params: ModelParams }>) =>
+    manager.resolve(request.params.model, request.params.version).config;
+  app.get('/v2/models/:model/config', config);
+  app.get('/v2/models/:model/versions/:version/config', config);
+
+  const infer = (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) =>
+    handleInfer(manager, options, request, reply);
+  app.post('/v2/models/:model/infer', infer);
+  app.post('/v2/models/:model/versions/:version/infer', infer);
+
+  // Triton's repository index: every model and version with its state, and why it is unavailable.
+  app.post('/v2/repository/index', async () =>
+    manager.statuses().map((s) => ({
+      name: s.model,
+      version: s.version > 0 ? String(s.version) : '',
+      state: s.state,
+      reason: s.reason ?? '',
+    })),
+  );
+}
+
+function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
+  const batched = ctx.config.max_batch_size > 0;
+  const shape = (dims: readonly number[]) => (batched ? [-1, ...dims] : [...dims]);
+  return {
+    name: ctx.name,
+    versions: manager.versionsOf(ctx.name).filter((v) => v.state === 'READY').map((v) => String(v.version)),
+    platform: ctx.platform,
+    inputs: ctx.config.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: shape(i.dims) })),
+    outputs: ctx.config.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: shape(o.dims) })),
+  };
+}
+
+async function handleInfer(manager: ModelManager, options: V2Options, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<void> {
+  const ctx = manager.resolve(request.params.model, request.params.version);
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) throw new MpError('MP_INVALID_ARG', 'the request has no body');
+  const headerLength = request.headers['inference-header-content-length'];
+  const parsed = parseInferRequest(
+    body,
+    Array.isArray(headerLength) ? headerLength[0] : headerLength,
+    request.headers['content-encoding'],
+    options.bodyLimitBytes,
+  );
+  // A client that hangs up while its request is queued should not cost an inference.
+  const aborter = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) aborter.abort();
+  };
+  reply.raw.once('close', onClose);
+  const outputs = await ctx.infer(parsed.inputs, {
+    outputs: parsed.outputs?.map((o) => o.name),
+    priority: parsed.priority,
+    timeoutUs: parsed.timeoutUs,
+    signal: aborter.signal,
+  });
+  const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0);
+  if (response.headerLength !== undefined) {
+    void reply.header('Inference-Header-Content-Length', String(response.headerLength)).type('application/octet-stream');
+  } else {
+    void reply.type('application/json');
+  }
+  await reply.send(response.body);
+}
