@@ -1,0 +1,39 @@
+/**
+ * Baseline (d): the ceiling — ONNX Runtime called in-process, no HTTP, at each batch size.
+ * Warm-up, then several timed runs per batch size; prints one JSON line with medians.
+ *   node --import tsx bench/baselines/in-process.ts '{"model":..., "input":..., "itemShape":[...], "batches":[1,2,...], "seconds":3, "runs":3}'
+ */
+import ort from 'onnxruntime-node';
+import { median } from '../lib/stats.js';
+
+interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string }
+const spec = JSON.parse(process.argv[2]!) as Spec;
+const session = await ort.InferenceSession.create(spec.model);
+const itemSize = spec.itemShape.reduce((a, b) => a * b, 1);
+const { readFileSync } = await import('node:fs');
+const sample = spec.sampleFile ? new Float32Array(readFileSync(spec.sampleFile).buffer.slice(0)) : undefined;
+
+const results: Array<{ batch: number; inferencesPerSecond: number; spreadPercent: number; p50LatencyMs: number }> = [];
+for (const batch of spec.batches) {
+  const data = new Float32Array(batch * itemSize);
+  for (let i = 0; i < data.length; i++) data[i] = sample ? sample[i % sample.length]! : ((i * 7919) % 1000) / 1000;
+  const feeds = { [spec.input]: new ort.Tensor('float32', data, [batch, ...spec.itemShape]) };
+  const warmUntil = performance.now() + 1000;
+  while (performance.now() < warmUntil) await session.run(feeds);
+  const rates: number[] = [];
+  const latencies: number[] = [];
+  for (let r = 0; r < spec.runs; r++) {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < spec.seconds * 1000) {
+      const s = performance.now();
+      await session.run(feeds);
+      latencies.push(performance.now() - s);
+      n += batch;
+    }
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  const m = median(rates);
+  results.push({ batch, inferencesPerSecond: m, spreadPercent: ((Math.max(...rates) - Math.min(...rates)) / m) * 100, p50LatencyMs: median(latencies) });
+}
+console.log(JSON.stringify({ results }));

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { LoadResult, LoadSpec } from './load-worker.js';
+
+const TSX = ['--import', 'tsx'];
+
+export interface ServerHandle {
+  readonly url: string;
+  readonly pid: number;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpuSeconds(): number;
+  /** Resident set size now, and the peak since start, in bytes. */
+  memory(): { rssBytes: number; peakRssBytes: number };
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+/** Starts a server script as a child process and waits for the line that tells its URL. */
+export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerHandle> {
+  const child = spawn(process.execPath, [...TSX, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 120_000);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+    lines.on('line', (line) => {
+      const m = /LISTENING (http:\/\/\S+)/.exec(line) ?? /"url":"(http:\/\/[^"]+)"/.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve(handle(child, m[1]!));
+    });
+  });
+}
+
+function handle(child: ChildProcess, url: string): ServerHandle {
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    cpuSeconds() {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
+    memory() {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+      return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      });
+    },
+  };
+}
+
+/** Runs one load-generator process and returns what it measured. */
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return runJsonChild<LoadResult>(['bench/lib/load-worker.ts', JSON.stringify(spec)]);
+}
+
+/** Runs a TS script in a fresh process and parses the last JSON line it prints. */
+export function runJsonChild<T>(args: string[]): Promise<T> {
+  const child = spawn(process.execPath, [...TSX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`${args[0]} failed (${code}): ${err.slice(-2000)}`));
+      else resolve(JSON.parse(last) as T);
+    });
+  });
+}

@@ -1,0 +1,219 @@
+/**
+ * Serving benchmark (issue 3). For each model: in-process ONNX Runtime at batch 1..max (d), then
+ * Modelplane with dynamic batching (a), Modelplane with batching off (b), the naive fastify server
+ * (c) and — for the generated models — a parse-only server (e, the HTTP ceiling), each in its own
+ * process, swept over client concurrency with a separate load-generator process; warm-up, several
+ * runs, medians. Then an open-loop overload run. Writes docs/bench/results.{md,json} and SVG plots.
+ *
+ *   npm run bench                       # everything (about 25 minutes on 2 cores)
+ *   npm run bench -- --models tiny --concurrency 1,16 --runs 1 --seconds 2   # a quick look
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { prepareModels, writeRepository, type BenchModel } from './models.js';
+import { runJsonChild, runLoad, startServerProcess, type ServerHandle } from './lib/processes.js';
+import { median } from './lib/stats.js';
+import { linePanels } from './lib/svg-plot.js';
+import type { LoadResult } from './lib/load-worker.js';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+const MODELS = option('models', 'tiny,wide,ocr').split(',');
+const CONCURRENCY = option('concurrency', '1,4,16,64,256').split(',').map(Number);
+const SECONDS = Number(option('seconds', '4'));
+const RUNS = Number(option('runs', '3'));
+const OVERLOAD = option('overload', 'wide');
+const OUT = option('out', 'docs/bench');
+
+interface Point {
+  concurrency: number;
+  throughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuPercent: number;
+  nonOk: number;
+  errors: number;
+}
+interface ConfigResult { key: string; label: string; points: Point[]; peakRssMiB: number }
+interface InProcess { batch: number; inferencesPerSecond: number; spreadPercent: number; p50LatencyMs: number }
+interface ModelResult { model: string; title: string; inProcess: InProcess[]; configs: ConfigResult[]; overload?: OverloadResult }
+interface OverloadResult {
+  sustainablePerSecond: number;
+  offeredPerSecond: number;
+  queueTimeoutMs: number;
+  maxQueueSize: number;
+  load: LoadResult;
+  rssMiB: { first: number; max: number; last: number; samples: number };
+}
+
+function headers(model: BenchModel): Record<string, string> {
+  return { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(model.headerLength) };
+}
+
+async function sweep(model: BenchModel, server: ServerHandle): Promise<Point[]> {
+  const url = `${server.url}/v2/models/${model.name}/infer`;
+  await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: 16, durationSeconds: 3 });
+  const points: Point[] = [];
+  for (const concurrency of CONCURRENCY) {
+    const runs: Array<LoadResult & { cpuPercent: number }> = [];
+    await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: concurrency, durationSeconds: 1 });
+    for (let r = 0; r < RUNS; r++) {
+      const cpu0 = server.cpuSeconds();
+      const result = await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: concurrency, durationSeconds: SECONDS });
+      runs.push({ ...result, cpuPercent: ((server.cpuSeconds() - cpu0) / result.seconds) * 100 });
+    }
+    const point: Point = {
+      concurrency,
+      throughput: median(runs.map((r) => r.ok / r.seconds)),
+      p50: median(runs.map((r) => r.ok_ms.p50)),
+      p95: median(runs.map((r) => r.ok_ms.p95)),
+      p99: median(runs.map((r) => r.ok_ms.p99)),
+      cpuPercent: median(runs.map((r) => r.cpuPercent)),
+      nonOk: runs.reduce((n, r) => n + (r.requests - r.ok), 0),
+      errors: runs.reduce((n, r) => n + r.errors, 0),
+    };
+    console.log(`    c=${concurrency}: ${point.throughput.toFixed(0)} inf/s, p50 ${point.p50.toFixed(2)} ms, p99 ${point.p99.toFixed(2)} ms, cpu ${point.cpuPercent.toFixed(0)}%`);
+    points.push(point);
+  }
+  return points;
+}
+
+async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}): Promise<ConfigResult> {
+  console.log(`  (${key}) ${label}`);
+  const server = await startServerProcess(args, env);
+  try {
+    const points = await sweep(model, server);
+    return { key, label, points, peakRssMiB: server.memory().peakRssBytes / 2 ** 20 };
+  } finally {
+    await server.stop();
+  }
+}
+
+function serveArgs(repo: string): string[] {
+  return ['src/cli/main.ts', 'serve', '--repository', repo, '--port', '0'];
+}
+
+async function overload(model: BenchModel, sustainable: number): Promise<OverloadResult> {
+  const queueTimeoutMs = 250;
+  const maxQueueSize = 256;
+  const repo = writeRepository(model, 'overload', true, {
+    dynamic_batching: { ...model.dynamicBatching, default_queue_policy: { max_queue_size: maxQueueSize, default_timeout_us: queueTimeoutMs * 1000 } },
+  });
+  const server = await startServerProcess(serveArgs(repo), { LOG_LEVEL: 'info' });
+  try {
+    const url = `${server.url}/v2/models/${model.name}/infer`;
+    await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: 64, durationSeconds: 3 });
+    const offered = Math.round(sustainable * 3);
+    const rss: number[] = [];
+    const sampler = setInterval(() => rss.push(server.memory().rssBytes / 2 ** 20), 250);
+    const load = await runLoad({
+      url, bodyFile: model.bodyFile, headers: headers(model),
+      connections: 1024, durationSeconds: 10, ratePerSecond: offered,
+    });
+    clearInterval(sampler);
+    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms, rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB`);
+    return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length } };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchModel(model: BenchModel): Promise<ModelResult> {
+  console.log(`\n${model.title}`);
+  const batches = [1, 2, 4, 8, 16, 32, 64].filter((b) => b <= model.maxBatchSize);
+  const { results: inProcess } = await runJsonChild<{ results: InProcess[] }>([
+    'bench/baselines/in-process.ts',
+    JSON.stringify({ model: model.file, input: model.input, itemShape: model.shape.slice(1), batches, seconds: Math.max(2, SECONDS / 2), runs: RUNS, sampleFile: model.sampleFile }),
+  ]);
+  for (const r of inProcess) console.log(`  (d) in-process batch ${r.batch}: ${r.inferencesPerSecond.toFixed(0)} inf/s (p50 ${r.p50LatencyMs.toFixed(2)} ms per batch)`);
+  const configs: ConfigResult[] = [];
+  configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }));
+  configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false)), { LOG_LEVEL: 'info' }));
+  configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
+  if (model.name !== 'ocr-recognition') {
+    configs.push(await measureConfig(model, 'e', 'parse-only server (HTTP ceiling)', ['bench/baselines/parse-only-server.ts', JSON.stringify([model.output]), '0']));
+  }
+  const result: ModelResult = { model: model.name, title: model.title, inProcess, configs };
+  if (OVERLOAD.split(',').includes(model.name.replace(/-mlp$/, '')) || OVERLOAD === model.name) {
+    const a = configs.find((c) => c.key === 'a')!;
+    result.overload = await overload(model, Math.max(...a.points.map((p) => p.throughput)));
+  }
+  return result;
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+function renderMarkdown(results: ModelResult[], command: string): string {
+  const lines: string[] = [];
+  lines.push(`<!-- generated by bench/run.ts; do not edit -->`);
+  lines.push(`Command: \`${command}\`  `);
+  lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}  `);
+  lines.push(`Each point: ${RUNS} runs of ${SECONDS} s after warm-up; medians. Load: autocannon in its own process, keep-alive, binary tensors (one item per request).`);
+  for (const r of results) {
+    lines.push('', `### ${r.title}`, '');
+    lines.push('(d) in-process ONNX Runtime, no HTTP:', '', '| batch | inferences/s | spread | p50 per batch (ms) |', '|---:|---:|---:|---:|');
+    for (const p of r.inProcess) lines.push(`| ${p.batch} | ${fmt(p.inferencesPerSecond)} | ±${fmt(p.spreadPercent / 2, 1)}% | ${fmt(p.p50LatencyMs, 2)} |`);
+    lines.push('', '| config | concurrency | inferences/s | p50 ms | p95 ms | p99 ms | server CPU % | non-200 | peak RSS MiB |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of r.configs) {
+      for (const p of c.points) {
+        lines.push(`| (${c.key}) ${c.label} | ${p.concurrency} | ${fmt(p.throughput)} | ${fmt(p.p50, 2)} | ${fmt(p.p95, 2)} | ${fmt(p.p99, 2)} | ${fmt(p.cpuPercent)} | ${p.nonOk + p.errors} | ${fmt(c.peakRssMiB)} |`);
+      }
+    }
+    const a = r.configs.find((c) => c.key === 'a')!;
+    const b = r.configs.find((c) => c.key === 'b')!;
+    const cc = r.configs.find((c) => c.key === 'c')!;
+    const e = r.configs.find((c) => c.key === 'e');
+    const bestD = Math.max(...r.inProcess.map((p) => p.inferencesPerSecond));
+    const bestA = Math.max(...a.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));
+    const at = (c: ConfigResult, n: number) => c.points.find((p) => p.concurrency === n);
+    lines.push('', '| ratio (same run) | value |', '|---|---:|');
+    lines.push(`| (a) best at concurrency ≤ 64 / (d) best | ${fmt((bestA / bestD) * 100, 1)}% (${fmt(bestA)} / ${fmt(bestD)}) |`);
+    const a64 = at(a, 64);
+    const b64 = at(b, 64);
+    const c64 = at(cc, 64);
+    if (a64 && c64) lines.push(`| (a) / (c) throughput at concurrency 64 | ${fmt(a64.throughput / c64.throughput, 2)}× (p99 ${fmt(a64.p99, 1)} vs ${fmt(c64.p99, 1)} ms) |`);
+    if (a64 && b64) lines.push(`| (a) / (b) throughput at concurrency 64 | ${fmt(a64.throughput / b64.throughput, 2)}× |`);
+    const a1 = at(a, 1);
+    const d1 = r.inProcess.find((p) => p.batch === 1);
+    if (a1 && d1) lines.push(`| (a) p50 at concurrency 1 − (d) p50 at batch 1 | ${fmt(a1.p50 - d1.p50LatencyMs, 2)} ms (${fmt(a1.p50, 2)} vs ${fmt(d1.p50LatencyMs, 2)}) |`);
+    if (e) {
+      const bestE = Math.max(...e.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));
+      lines.push(`| (a) best / (e) parse-only best (HTTP ceiling) | ${fmt((bestA / bestE) * 100, 1)}% (${fmt(bestA)} / ${fmt(bestE)}) |`);
+    }
+    lines.push('', `![${r.model}](${r.model}.svg)`);
+    if (r.overload) {
+      const o = r.overload;
+      lines.push('', `Overload (open loop, ${fmt(o.offeredPerSecond)} req/s offered = 3 × the best (a) throughput ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
+      lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused (429/503) | refusal p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|');
+      const other = Object.entries(o.load.status).filter(([s]) => !['200', '429', '503'].includes(s)).map(([s, n]) => `${s}:${n}`).join(' ') || '0';
+      lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function plot(r: ModelResult): string {
+  const series = (metric: 'throughput' | 'p99') => r.configs.map((c) => ({ name: `(${c.key}) ${c.label}`, points: c.points.map((p) => ({ x: p.concurrency, y: p[metric] })) }));
+  const bestD = Math.max(...r.inProcess.map((p) => p.inferencesPerSecond));
+  const throughput = [...series('throughput'), { name: '(d) in-process best', points: CONCURRENCY.map((x) => ({ x, y: bestD })) }];
+  return linePanels(r.title, [
+    { label: 'throughput (inferences/s)', series: throughput },
+    { label: 'p99 latency (ms, log)', series: series('p99'), logY: true },
+  ]);
+}
+
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const models = await prepareModels(MODELS);
+const results: ModelResult[] = [];
+for (const model of models) results.push(await benchModel(model));
+mkdirSync(OUT, { recursive: true });
+writeFileSync(join(OUT, 'results.json'), JSON.stringify({ command, date: new Date().toISOString(), results }, null, 2));
+writeFileSync(join(OUT, 'results.md'), renderMarkdown(results, command));
+for (const r of results) writeFileSync(join(OUT, `${r.model}.svg`), plot(r));
+console.log(`\nwrote ${OUT}/results.md`);
