@@ -92,6 +92,11 @@ export const ModelConfigSchema = z.strictObject({
   outputs: z.array(TensorSpecSchema).default([]),
   version_policy: VersionPolicySchema.default({ latest: { num_versions: 1 } }),
   instance_count: z.int().positive().max(64).default(1),
+  /**
+   * `worker`: each instance runs in its own thread, so inference never blocks request handling
+   * (onnxruntime-node computes on the calling thread). `inline`: on the main thread, no message hop.
+   */
+  instance_kind: z.enum(['worker', 'inline']).default('worker'),
   /** The model file inside each version directory. */
   default_model_filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).refine((s) => s !== '..' && s !== '.').default('model.onnx'),
   onnx: OnnxOptionsSchema.default(OnnxOptionsSchema.parse({})),

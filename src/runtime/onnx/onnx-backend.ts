@@ -1,54 +1,30 @@
-import ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
+import type ort from 'onnxruntime-node';
 import { MpError } from '../../errors.js';
 import type { ModelConfig } from '../../config/model-config.js';
-import type { NumericArray } from '../../tensor/datatype.js';
 import type { Tensor, TensorMap } from '../../tensor/tensor.js';
-import type { Backend, ModelInstance, ModelSignature, TensorSignature } from '../backend.js';
-import { ORT_TYPE_BY_DATATYPE, datatypeFromOrt } from './onnx-types.js';
+import type { Backend, ModelInstance, ModelSignature } from '../backend.js';
+import { createSession, fromOrtTensor, readSignature, sessionOptions, toOrtTensor } from './onnx-tensors.js';
+import { ownedTensor, type WorkerInit, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
-
-/** ONNX Runtime behind the Backend interface: one InferenceSession per instance. */
+/**
+ * ONNX Runtime behind the Backend interface: one InferenceSession per instance, by default in its
+ * own worker thread (`instance_kind: worker`), or on the main thread (`inline`).
+ */
 export class OnnxBackend implements Backend {
   readonly name = 'onnx' as const;
   readonly platform = 'onnxruntime_onnx';
 
   async createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
-    const options = sessionOptions(config);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, options);
-    } catch (err) {
-      throw new MpError('MP_BACKEND', `onnxruntime could not load ${modelPath}: ${(err as Error).message}`, { cause: err });
+    if (config?.instance_kind === 'inline') {
+      const session = await createSession(modelPath, sessionOptions(config.onnx));
+      return new InlineOnnxInstance(session, readSignature(session, modelPath));
     }
-    return new OnnxInstance(session, readSignature(session, modelPath));
+    return WorkerOnnxInstance.start({ modelPath, onnx: config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined });
   }
 }
 
-function sessionOptions(config: ModelConfig | undefined): ort.InferenceSession.SessionOptions {
-  const onnx = config?.onnx;
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: onnx?.execution_providers ?? ['cpu'],
-    graphOptimizationLevel: onnx?.graph_optimization_level ?? 'all',
-  };
-  if (onnx && onnx.intra_op_threads > 0) options.intraOpNumThreads = onnx.intra_op_threads;
-  if (onnx && onnx.inter_op_threads > 0) options.interOpNumThreads = onnx.inter_op_threads;
-  return options;
-}
-
-function readSignature(session: ort.InferenceSession, modelPath: string): ModelSignature {
-  const convert = (meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSignature[] =>
-    meta.map((m) => {
-      if (!m.isTensor) throw new MpError('MP_UNSUPPORTED', `${modelPath}: '${m.name}' is not a tensor (sequences and maps are not supported)`);
-      const datatype = datatypeFromOrt(m.type);
-      if (!datatype) throw new MpError('MP_UNSUPPORTED', `${modelPath}: '${m.name}' has unsupported type ${m.type}`);
-      return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
-    });
-  return { inputs: convert(session.inputMetadata), outputs: convert(session.outputMetadata) };
-}
-
-class OnnxInstance implements ModelInstance {
+class InlineOnnxInstance implements ModelInstance {
   private released = false;
   constructor(
     private readonly session: ort.InferenceSession,
@@ -80,29 +56,93 @@ class OnnxInstance implements ModelInstance {
   }
 }
 
-function toOrtTensor(tensor: Tensor): ort.Tensor {
-  const type = ORT_TYPE_BY_DATATYPE[tensor.datatype];
-  const dims = tensor.shape as number[];
-  if (tensor.datatype === 'BYTES') {
-    const strings = (tensor.data as Uint8Array[]).map((b) => utf8Decoder.decode(b));
-    return new ort.Tensor('string', strings, dims);
-  }
-  return new ort.Tensor(type as 'float32', tensor.data as Float32Array, dims);
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/** The instance thread: compiled JS directly, or the TypeScript source through a tsx bootstrap. */
+function spawnWorker(init: WorkerInit): Worker {
+  if (!FROM_SOURCES) return new Worker(new URL('./onnx-worker.js', import.meta.url), { workerData: init });
+  const tsWorkerUrl = new URL('./onnx-worker.ts', import.meta.url).href;
+  return new Worker(new URL('../ts-worker-bootstrap.mjs', import.meta.url), { workerData: { ...init, tsWorkerUrl } });
 }
 
-function fromOrtTensor(name: string, value: ort.Tensor): Tensor {
-  const datatype = datatypeFromOrt(value.type);
-  if (!datatype) throw new MpError('MP_BACKEND', `output '${name}' has unsupported type ${value.type}`);
-  const shape = value.dims.slice();
-  if (datatype === 'BYTES') {
-    const data = (value.data as string[]).map((s) => utf8Encoder.encode(s));
-    return { name, datatype, shape, data };
+interface Pending {
+  resolve(outputs: TensorMap): void;
+  reject(error: MpError): void;
+}
+
+class WorkerOnnxInstance implements ModelInstance {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private released = false;
+  private exitError: MpError | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly signature: ModelSignature,
+  ) {
+    worker.on('message', (m: WorkerResponse) => this.onMessage(m));
+    worker.on('error', (err) => this.failAll(new MpError('MP_BACKEND', `instance thread failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (!this.released) this.failAll(new MpError('MP_BACKEND', `instance thread exited with code ${code}`));
+    });
   }
-  let data = value.data as NumericArray | Uint8Array;
-  // ORT hands BOOL back as a Uint8Array already; FP16 may come as a Float16Array where the runtime has one.
-  if (datatype === 'FP16' && !(data instanceof Uint16Array)) {
-    const src = data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
-    data = new Uint16Array(src.buffer, src.byteOffset, src.length);
+
+  static start(init: WorkerInit): Promise<WorkerOnnxInstance> {
+    const worker = spawnWorker(init);
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new MpError('MP_BACKEND', `instance thread failed to start: ${err.message}`, { cause: err }));
+      worker.once('error', onError);
+      worker.once('message', (m: WorkerResponse) => {
+        worker.off('error', onError);
+        if (m.type === 'loaded') resolve(new WorkerOnnxInstance(worker, m.signature));
+        else {
+          void worker.terminate();
+          reject(new MpError('MP_BACKEND', m.type === 'failed' ? m.message : 'instance thread did not load'));
+        }
+      });
+    });
   }
-  return { name, datatype, shape, data };
+
+  run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {
+    if (this.exitError) return Promise.reject(this.exitError);
+    const id = this.nextId++;
+    const tensors: Tensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const t of inputs.values()) {
+      const owned = ownedTensor(t);
+      // Only buffers copied here may move to the thread; the caller's own buffers stay usable.
+      if (owned !== t && !Array.isArray(owned.data)) transfer.push((owned.data as ArrayBufferView).buffer as ArrayBuffer);
+      tensors.push(owned);
+    }
+    const message: WorkerRequest = { type: 'run', id, inputs: tensors, outputs: [...outputNames] };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(message, transfer);
+    });
+  }
+
+  private onMessage(m: WorkerResponse): void {
+    if (m.type !== 'result' && m.type !== 'error') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === 'error') p.reject(new MpError('MP_BACKEND', `onnxruntime: ${m.message}`));
+    else p.resolve(new Map(m.outputs.map((t) => [t.name, t])));
+  }
+
+  private failAll(error: MpError): void {
+    this.exitError = error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'release' } satisfies WorkerRequest);
+    const timeout = setTimeout(() => void this.worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timeout);
+  }
 }
