@@ -124,6 +124,13 @@ export class ModelManager {
     return best[1].context!;
   }
 
+  /** Every READY version's context, for statistics. */
+  readyContexts(): ServingContext[] {
+    const out: ServingContext[] = [];
+    for (const slot of this.models.values()) for (const v of slot.versions.values()) if (v.state === 'READY' && v.context) out.push(v.context);
+    return out;
+  }
+
   allReady(): boolean {
     for (const slot of this.models.values()) for (const v of slot.versions.values()) if (v.state === 'LOADING') return false;
     return true;

@@ -5,6 +5,7 @@ import type { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import { InferenceRequest } from '../scheduler/inference-request.js';
 import type { BatchLayout } from '../scheduler/batch-assembler.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
+import { ModelStatistics } from '../scheduler/model-statistics.js';
 
 export interface InferOptions {
   /** Output names to return; undefined = all. */
@@ -41,6 +42,7 @@ export class ServingContext {
     readonly batcher: DynamicBatcher,
     private readonly layout: BatchLayout,
     private readonly pool: InstancePool,
+    readonly statistics: ModelStatistics = new ModelStatistics(),
   ) {
     this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
     this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
@@ -60,6 +62,8 @@ export class ServingContext {
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
     const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
+    const startedMs = performance.now();
+    const stats = this.statistics;
     return new Promise<TensorMap>((resolve, reject) => {
       const signal = options.signal;
       let onAbort: (() => void) | undefined;
@@ -68,10 +72,12 @@ export class ServingContext {
         options.priority ?? 0, options.timeoutUs ?? 0,
         (outputs) => {
           if (onAbort) signal!.removeEventListener('abort', onAbort);
+          stats.requestSucceeded((performance.now() - startedMs) * 1000);
           resolve(outputs);
         },
         (error) => {
           if (onAbort) signal!.removeEventListener('abort', onAbort);
+          stats.requestFailed((performance.now() - startedMs) * 1000);
           reject(error);
         },
       );

@@ -10,13 +10,12 @@ import { batchLayout } from '../scheduler/batch-assembler.js';
 import { batchPolicy } from '../scheduler/batch-policy.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import type { Clock } from '../scheduler/clock.js';
-import type { SchedulerStats } from '../scheduler/stats.js';
+import { ModelStatistics } from '../scheduler/model-statistics.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
 
 export interface LoadOptions {
   readonly clock?: Clock;
-  readonly stats?: (model: string, version: number) => SchedulerStats;
 }
 
 /** Load -> complete config -> create instances -> warm up -> a ServingContext. Frees what it made on failure. */
@@ -41,8 +40,9 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     });
     const pool = new InstancePool(instances);
     const layout = batchLayout(config);
-    const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, options.stats?.(entry.name, version));
-    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool);
+    const statistics = new ModelStatistics();
+    const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, statistics);
+    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics);
   } catch (err) {
     await Promise.allSettled(instances.map((i) => i.release()));
     throw err;

@@ -15,7 +15,7 @@ export interface V2Options {
 
 type ModelParams = { model: string; version?: string };
 
-const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository(index)'];
+const EXTENSIONS = ['binary_tensor_data', 'classification', 'statistics', 'model_repository(index)'];
 
 /** The Open Inference Protocol (KServe v2) REST surface. */
 export function registerV2Routes(app: FastifyInstance, manager: ModelManager, options: V2Options): void {
@@ -46,6 +46,18 @@ export function registerV2Routes(app: FastifyInstance, manager: ModelManager, op
     manager.resolve(request.params.model, request.params.version).config;
   app.get('/v2/models/:model/config', config);
   app.get('/v2/models/:model/versions/:version/config', config);
+
+  // Triton's statistics extension.
+  app.get('/v2/models/stats', async () => ({
+    model_stats: manager.readyContexts().map((c) => c.statistics.toJSON(c.name, c.version)),
+  }));
+  const stats = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const ctx = manager.resolve(request.params.model, request.params.version);
+    const contexts = request.params.version ? [ctx] : manager.readyContexts().filter((c) => c.name === ctx.name);
+    return { model_stats: contexts.map((c) => c.statistics.toJSON(c.name, c.version)) };
+  };
+  app.get('/v2/models/:model/stats', stats);
+  app.get('/v2/models/:model/versions/:version/stats', stats);
 
   const infer = (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) =>
     handleInfer(manager, options, request, reply);
