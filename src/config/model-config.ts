@@ -30,7 +30,7 @@ export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
 export const QueuePolicySchema = z.strictObject({
   /** 0 = unbounded is not allowed: every queue has a maximum so memory stays bounded. */
   max_queue_size: z.int().positive().default(1024),
-  /** 0 = no timeout. */
+  /** The answer is due within this many µs of arrival; a request that cannot make it is refused (503) without running. 0 = none. */
   default_timeout_us: z.int().nonnegative().default(0),
   allow_timeout_override: z.boolean().default(false),
   timeout_action: z.literal('reject').default('reject'),

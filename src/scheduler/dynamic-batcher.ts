@@ -69,7 +69,7 @@ export class DynamicBatcher {
     this.liveCount[levelIndex]!++;
     this.liveRows[levelIndex]! += req.batchSize;
     this.totalLive++;
-    if (req.deadlineUs > 0 && req.deadlineUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs;
+    if (req.deadlineUs > 0 && req.deadlineUs - this.ewmaBatchUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.ewmaBatchUs;
     this.pump();
     return null;
   }
@@ -221,18 +221,24 @@ export class DynamicBatcher {
     for (const r of requests) r.reject(error);
   }
 
-  /** Rejects every queued request whose deadline has passed and finds the next closest deadline. */
+  /**
+   * Rejects every queued request that can no longer be answered by its deadline (the deadline less
+   * one batch's execution time has passed) and finds the next such moment. A timeout bounds the
+   * whole answer, not only the wait: running a request that will be late anyway wastes a batch slot.
+   */
   private expire(nowUs: number): void {
     let next = NO_DEADLINE;
+    const slackUs = this.ewmaBatchUs;
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
         if (r.settled || r.deadlineUs === 0) continue;
-        if (r.deadlineUs <= nowUs) {
+        const lastStartUs = r.deadlineUs - slackUs;
+        if (lastStartUs <= nowUs) {
           this.forget(r);
           r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
           this.stats.requestRejected('MP_QUEUE_TIMEOUT');
-        } else if (r.deadlineUs < next) next = r.deadlineUs;
+        } else if (lastStartUs < next) next = lastStartUs;
       }
     }
     this.nextDeadlineUs = next;
@@ -252,8 +258,9 @@ export class DynamicBatcher {
     let rowsAhead = 0;
     for (let i = 0; i <= levelIndex; i++) rowsAhead += this.liveRows[i]!;
     const perWave = Math.max(1, this.policy.dynamic ? this.policy.maxBatchSize : 1) * this.pool.size;
+    // Half a batch for the one running now, a batch per full wave ahead, and its own execution.
     const running = this.pool.hasIdle() ? 0 : 0.5 * this.ewmaBatchUs;
-    return running + Math.floor(rowsAhead / perWave) * this.ewmaBatchUs;
+    return running + Math.floor(rowsAhead / perWave) * this.ewmaBatchUs + this.ewmaBatchUs;
   }
 
   private armTimer(nowUs: number, waitUs: number): void {
