@@ -5,6 +5,7 @@ import { OnnxBackend } from './runtime/onnx/onnx-backend.js';
 import type { Backend } from './runtime/backend.js';
 import { buildServer } from './server/build-server.js';
 import { MODELPLANE_VERSION } from './version.js';
+import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
 
 export interface AppOptions {
   readonly repository: string;
@@ -31,7 +32,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const log = logger === false ? silentLogger : logger;
   const manager = new ModelManager(options.repository, backends, log);
   let accepting = false;
+  const metrics = servingMetricsRegistry(manager);
   const server = buildServer(manager, {
+    metrics,
     bodyLimitBytes: options.bodyLimitBytes,
     logger,
     serverVersion: MODELPLANE_VERSION,

@@ -1,10 +1,13 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { ModelManager } from '../lifecycle/model-manager.js';
 import { v2ErrorHandler } from './error-reply.js';
 import { registerV2Routes } from './v2/v2-routes.js';
 
 export interface ServerOptions {
+  /** Served at GET /metrics in the Prometheus text format. */
+  readonly metrics?: Registry;
   readonly bodyLimitBytes: number;
   readonly logger: Logger | false;
   readonly serverVersion: string;
@@ -35,6 +38,13 @@ export function buildServer(manager: ModelManager, options: ServerOptions): Fast
     bodyLimitBytes: options.bodyLimitBytes,
     isReady: options.isReady,
   });
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => {
+      void reply.type(metrics.contentType);
+      return metrics.metrics();
+    });
+  }
   app.addHook('onClose', async () => {
     await manager.unloadAll();
   });
