@@ -69,6 +69,8 @@ export const OnnxOptionsSchema = z.strictObject({
   /** In order of preference; ORT falls back along the list. `cuda` needs ORT's CUDA build. */
   execution_providers: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'])).min(1).default(['cpu']),
   graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /** ORT's intra-op threads spin between runs by default; off leaves the cores to request handling. */
+  allow_spinning: z.boolean().default(true),
 });
 
 const WarmupInputSchema = z.strictObject({

@@ -38,6 +38,7 @@ export function sessionOptions(onnx: {
   inter_op_threads: number;
   execution_providers: readonly string[];
   graph_optimization_level: 'disabled' | 'basic' | 'extended' | 'all';
+  allow_spinning: boolean;
 } | undefined): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [...(onnx?.execution_providers ?? ['cpu'])],
@@ -45,6 +46,7 @@ export function sessionOptions(onnx: {
   };
   if (onnx && onnx.intra_op_threads > 0) options.intraOpNumThreads = onnx.intra_op_threads;
   if (onnx && onnx.inter_op_threads > 0) options.interOpNumThreads = onnx.inter_op_threads;
+  if (onnx && !onnx.allow_spinning) options.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   return options;
 }
 

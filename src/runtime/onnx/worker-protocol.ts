@@ -8,6 +8,7 @@ export interface WorkerInit {
     inter_op_threads: number;
     execution_providers: string[];
     graph_optimization_level: 'disabled' | 'basic' | 'extended' | 'all';
+    allow_spinning: boolean;
   } | undefined;
 }
 
