@@ -43,6 +43,7 @@ export class ServingContext {
     private readonly layout: BatchLayout,
     private readonly pool: InstancePool,
     readonly statistics: ModelStatistics = new ModelStatistics(),
+    private readonly checkInput: ((tensor: Tensor) => string | undefined) | undefined = undefined,
   ) {
     this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
     this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
@@ -111,6 +112,8 @@ export class ServingContext {
       const t = inputs.get(spec.name);
       if (!t) throw new MpError('MP_INVALID_ARG', `${where}: missing input '${spec.name}'`);
       checkTensor(where, spec, t, batched, this.config.max_batch_size);
+      const refusal = this.checkInput?.(t);
+      if (refusal) throw new MpError('MP_INVALID_ARG', `${where}: input '${spec.name}': ${refusal}`);
       if (batched) {
         const b = t.shape[0]!;
         if (first) batchSize = b;

@@ -42,7 +42,7 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     const layout = batchLayout(config);
     const statistics = new ModelStatistics();
     const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, statistics);
-    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics);
+    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend));
   } catch (err) {
     await Promise.allSettled(instances.map((i) => i.release()));
     throw err;

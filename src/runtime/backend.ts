@@ -1,5 +1,5 @@
 import type { DataType } from '../tensor/datatype.js';
-import type { TensorMap } from '../tensor/tensor.js';
+import type { Tensor, TensorMap } from '../tensor/tensor.js';
 import type { ModelConfig } from '../config/model-config.js';
 
 /** One input or output as the model file declares it: full shape, batch dimension included, -1 = variable. */
@@ -32,4 +32,9 @@ export interface Backend {
   /** The platform string reported in model metadata, as Triton names it. */
   readonly platform: string;
   createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance>;
+  /**
+   * Refuses an input the framework cannot represent faithfully (returns why), so the request gets a
+   * 400 of its own instead of failing, or silently changing, a whole batch later.
+   */
+  checkInput?(tensor: Tensor): string | undefined;
 }

@@ -20,7 +20,8 @@ export function buildServer(manager: ModelManager, options: ServerOptions): Fast
   const common = {
     bodyLimit: options.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // During shutdown, requests already on open connections are still served (see preClose below).
+    return503OnClosing: false,
   };
   const app: FastifyInstance =
     options.logger === false
@@ -38,6 +39,23 @@ export function buildServer(manager: ModelManager, options: ServerOptions): Fast
     bodyLimitBytes: options.bodyLimitBytes,
     isReady: options.isReady,
   });
+  // Graceful shutdown: stop accepting, finish what is in flight, and close every keep-alive
+  // connection after its current response, so the process can exit instead of waiting for clients.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    app.server.closeIdleConnections();
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (_request, _reply, done) => {
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
+    done();
+  });
+
   const metrics = options.metrics;
   if (metrics) {
     app.get('/metrics', async (_request, reply) => {

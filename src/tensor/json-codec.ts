@@ -79,8 +79,9 @@ function decodeNumeric(tensorName: string, datatype: Exclude<DataType, 'BYTES'>,
       const out = new info.ctor(n) as Float32Array | Float64Array;
       for (let i = 0; i < n; i++) {
         const v = flat[i];
-        if (typeof v !== 'number') bad(i, 'must be a number');
-        out[i] = v as number;
+        if (typeof v === 'bigint') out[i] = Number(v);
+        else if (typeof v !== 'number') bad(i, 'must be a number');
+        else out[i] = v;
       }
       return out;
     }
@@ -88,8 +89,8 @@ function decodeNumeric(tensorName: string, datatype: Exclude<DataType, 'BYTES'>,
       const out = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
         const v = flat[i];
-        if (typeof v !== 'number') bad(i, 'must be a number');
-        out[i] = toHalfBits(v as number);
+        if (typeof v !== 'number' && typeof v !== 'bigint') bad(i, 'must be a number');
+        out[i] = toHalfBits(Number(v));
       }
       return out;
     }
@@ -106,12 +107,23 @@ function decodeNumeric(tensorName: string, datatype: Exclude<DataType, 'BYTES'>,
     }
     case 'bigint':
     case 'biguint': {
-      const out = info.kind === 'bigint' ? new BigInt64Array(n) : new BigUint64Array(n);
+      // JSON numbers arrive as doubles: beyond ±2^53 the value may already have been rounded,
+      // so it is refused rather than silently changed. The binary extension carries any 64-bit value.
+      // Literals beyond ±2^53 arrive as BigInt from the exact parser; doubles that big have been
+      // rounded already, so they are refused rather than silently changed.
+      const signed = info.kind === 'bigint';
+      const out = signed ? new BigInt64Array(n) : new BigUint64Array(n);
+      const min = signed ? -(2n ** 63n) : 0n;
+      const max = signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
       for (let i = 0; i < n; i++) {
         const v = flat[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'must be an integer');
-        if ((v as number) < info.min) bad(i, 'must not be negative');
-        out[i] = BigInt(v as number);
+        let big: bigint;
+        if (typeof v === 'bigint') big = v;
+        else if (typeof v === 'number' && Number.isSafeInteger(v)) big = BigInt(v);
+        else if (typeof v === 'number' && Number.isInteger(v)) return bad(i, 'is beyond ±2^53 and was rounded (send it as an integer literal or as binary data)');
+        else return bad(i, 'must be an integer');
+        if (big < min || big > max) bad(i, `is out of range [${min}, ${max}]`);
+        out[i] = big;
       }
       return out;
     }

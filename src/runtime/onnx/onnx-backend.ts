@@ -15,6 +15,22 @@ export class OnnxBackend implements Backend {
   readonly name = 'onnx' as const;
   readonly platform = 'onnxruntime_onnx';
 
+  /** ONNX Runtime's string tensors are C strings of text: a NUL would cut them, invalid UTF-8 would be replaced. */
+  checkInput(tensor: Tensor): string | undefined {
+    if (tensor.datatype !== 'BYTES') return undefined;
+    const items = tensor.data as Uint8Array[];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item.includes(0)) return `BYTES element ${i} contains a NUL byte, which ONNX Runtime string tensors cannot hold`;
+      try {
+        strictUtf8.decode(item);
+      } catch {
+        return `BYTES element ${i} is not valid UTF-8, which ONNX Runtime string tensors require`;
+      }
+    }
+    return undefined;
+  }
+
   async createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
     if (config?.instance_kind === 'inline') {
       const session = await createSession(modelPath, sessionOptions(config.onnx));
@@ -55,6 +71,8 @@ class InlineOnnxInstance implements ModelInstance {
     await this.session.release();
   }
 }
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 

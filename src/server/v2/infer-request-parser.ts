@@ -5,6 +5,7 @@ import { describeIssues } from '../../config/zod-issues.js';
 import { elementCount, isDataType } from '../../tensor/datatype.js';
 import { decodeBinaryData } from '../../tensor/binary-codec.js';
 import { decodeJsonData } from '../../tensor/json-codec.js';
+import { parseJsonExact } from '../../tensor/exact-json.js';
 import type { TensorMap } from '../../tensor/tensor.js';
 
 /** v2 parameters: string -> bool | number | string. Unknown keys are kept and passed on. */
@@ -64,7 +65,9 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   }
   let json: unknown;
   try {
-    json = JSON.parse(jsonPart.toString('utf8'));
+    const text = jsonPart.toString('utf8');
+    // 64-bit integers beyond 2^53 would be rounded by JSON.parse: those bodies take the exact parser.
+    json = /[0-9]{16}/.test(text) && /"U?INT64"/.test(text) ? parseJsonExact(text) : JSON.parse(text);
   } catch (err) {
     throw new MpError('MP_INVALID_ARG', `request body is not valid JSON: ${(err as Error).message}`);
   }
@@ -107,7 +110,8 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
     throw new MpError('MP_INVALID_ARG', `the body has ${binary.byteLength - offset} bytes of binary data that no input claims`);
   }
 
-  const outputs = req.outputs?.map((o): RequestedOutput => {
+  // An empty list asks for nothing in particular: the same as no list, every output.
+  const outputs = req.outputs?.length === 0 ? undefined : req.outputs?.map((o): RequestedOutput => {
     const p = o.parameters ?? {};
     if (p.binary_data !== undefined && typeof p.binary_data !== 'boolean') {
       throw new MpError('MP_INVALID_ARG', `output '${o.name}': parameter 'binary_data' must be a boolean`);
@@ -152,6 +156,8 @@ function nonNegativeInt(params: Record<string, unknown> | undefined, key: string
 }
 
 function decompress(body: Buffer, encoding: string | undefined, limit: number): Buffer {
+  // Content codings are case-insensitive (RFC 9110 §8.4.1).
+  encoding = encoding?.trim().toLowerCase();
   if (!encoding || encoding === 'identity') return body;
   try {
     if (encoding === 'gzip') return gunzipSync(body, { maxOutputLength: limit });

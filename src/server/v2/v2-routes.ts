@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { MpError } from '../../errors.js';
+import { describeIssues } from '../../config/zod-issues.js';
 import type { ModelManager } from '../../lifecycle/model-manager.js';
 import type { ServingContext } from '../../lifecycle/serving-context.js';
 import { parseInferRequest } from './infer-request-parser.js';
@@ -65,14 +67,28 @@ export function registerV2Routes(app: FastifyInstance, manager: ModelManager, op
   app.post('/v2/models/:model/versions/:version/infer', infer);
 
   // Triton's repository index: every model and version with its state, and why it is unavailable.
-  app.post('/v2/repository/index', async () =>
-    manager.statuses().map((s) => ({
+  app.post('/v2/repository/index', async (request) => {
+    const body = Buffer.isBuffer(request.body) && request.body.byteLength > 0 ? parseJson(request.body) : {};
+    const parsed = RepositoryIndexRequest.safeParse(body);
+    if (!parsed.success) throw new MpError('MP_INVALID_ARG', `invalid repository index request: ${describeIssues(parsed.error)}`);
+    const onlyReady = parsed.data.ready === true;
+    return manager.statuses().filter((s) => !onlyReady || s.state === 'READY').map((s) => ({
       name: s.model,
       version: s.version > 0 ? String(s.version) : '',
       state: s.state,
       reason: s.reason ?? '',
-    })),
-  );
+    }));
+  });
+}
+
+const RepositoryIndexRequest = z.object({ ready: z.boolean().optional() });
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new MpError('MP_INVALID_ARG', `request body is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 function modelMetadata(manager: ModelManager, ctx: ServingContext): object {

@@ -67,3 +67,17 @@ test('binary codec: unaligned numeric data is copied, aligned data is a view', (
   const copied = decodeBinaryData('f', 'FP32', 2, shifted.subarray(1)) as Float32Array;
   assert.deepEqual(Array.from(copied), [1.5, -2]);
 });
+
+test('exact json: integers beyond 2^53 stay exact as BigInt; everything else parses as JSON.parse does', async () => {
+  const { parseJsonExact } = await import('../../../src/tensor/exact-json.js');
+  const text = '{"a":[9007199254740993,-9223372036854775808,1.5e300,12,-0,"x\\"9007199254740993"],"b":{"c":true,"d":null},"e":"\\u00e9"}';
+  const got = parseJsonExact(text) as { a: unknown[]; b: unknown; e: string };
+  assert.deepEqual(got.a, [9007199254740993n, -9223372036854775808n, 1.5e300, 12, -0, 'x"9007199254740993']);
+  assert.deepEqual(got.b, { c: true, d: null });
+  assert.equal(got.e, 'é');
+  for (const bad of ['{', '[1,]', '{"a" 1}', '"open', '[1] x', 'nul']) assert.throws(() => parseJsonExact(bad), SyntaxError, bad);
+  assert.deepEqual(decodeJsonData('i', 'INT64', 2, [9007199254740993n, -5]), new BigInt64Array([9007199254740993n, -5n]));
+  assert.throws(() => decodeJsonData('i', 'INT64', 1, [2n ** 63n]), /out of range/);
+  assert.throws(() => decodeJsonData('u', 'UINT64', 1, [-1]), /out of range/);
+  assert.throws(() => decodeJsonData('i', 'INT64', 1, [2 ** 60]), /rounded/);
+});
