@@ -69,8 +69,12 @@ export const OnnxOptionsSchema = z.strictObject({
   /** In order of preference; ORT falls back along the list. `cuda` needs ORT's CUDA build. */
   execution_providers: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'])).min(1).default(['cpu']),
   graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
-  /** ORT's intra-op threads spin between runs by default; off leaves the cores to request handling. */
-  allow_spinning: z.boolean().default(true),
+  /**
+   * ORT's own default lets its threads spin between runs, which starves the thread that parses and
+   * answers requests: measured on the tiny model, 4.2k -> 6.2k inferences/s at concurrency 64 with
+   * spinning off (docs/benchmarks.md). Turn it on only where the model's compute dominates.
+   */
+  allow_spinning: z.boolean().default(false),
 });
 
 const WarmupInputSchema = z.strictObject({
