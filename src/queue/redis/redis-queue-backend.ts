@@ -1,0 +1,405 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Job, Queue, QueueEvents, QueueEventsProducer, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { backoffDelayMs, checkPriority, QUEUE_MESSAGES, resolveRetry } from '../backoff.js';
+import {
+  DEFAULT_PRIORITY, unfinished,
+  type CancelOutcome, type ClaimedJob, type ClaimOptions, type EnqueueOutcome, type EnqueueRequest, type FailOptions,
+  type FailOutcome, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
+  type QueueEventListener, type QueueEventType, type RetryPolicy,
+} from '../queue-backend.js';
+
+export interface RedisQueueOptions {
+  /** `redis://host:port/db`. */
+  readonly url: string;
+  /** BullMQ key prefix; tests give each backend its own. */
+  readonly prefix?: string;
+  /** BullMQ's maxStalledCount: a lease that expires more than this many times sends the job to the DLQ. */
+  readonly maxStalls?: number;
+}
+
+/** What a BullMQ job's data holds: the payload plus what BullMQ does not keep for us. */
+interface Envelope {
+  readonly p: unknown;
+  readonly r: RetryPolicy;
+  readonly k: string | null;
+  readonly pr: number;
+  /** Submission nonce: tells a fresh add from BullMQ returning the job already holding the id. */
+  readonly n: string;
+}
+
+const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
+
+/**
+ * Writes `value` into the job's checkpoint hash only while `token` still holds BullMQ's job lock.
+ * KEYS[1] job lock key, KEYS[2] checkpoint hash; ARGV[1] token, ARGV[2] field, ARGV[3] JSON value.
+ */
+const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) return 1 end return 0`;
+/** KEYS[1] job lock key; ARGV[1] token. 1 while the token holds the lock. */
+const LOCK_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end return 0`;
+
+/** The BullMQ job id for an idempotency key: stable, and free of the ':' BullMQ forbids. */
+function idForKey(queue: string, key: string): string {
+  return 'k' + createHash('sha256').update(queue).update('\0').update(key).digest('hex').slice(0, 40);
+}
+
+/**
+ * The distributed queue is BullMQ itself, driven in its "manually fetching jobs" mode: `claim` is
+ * `Worker.getNextJob`, leases are BullMQ job locks, `heartbeat` is `extendLock`, `recoverStalled` is BullMQ's
+ * stalled-job script, retries and backoff are BullMQ's `attempts`/`backoff`. What BullMQ has no notion of
+ * (checkpoints, cancellation records) lives in extra keys under the same prefix.
+ */
+export class RedisQueueBackend implements QueueBackend {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #maxStalls: number;
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers = new Map<string, Worker>();
+  readonly #producers = new Map<string, QueueEventsProducer>();
+  readonly #events = new Set<QueueEvents>();
+  readonly #admission = new Map<string, Promise<unknown>>();
+  #closed: Promise<void> | null = null;
+
+  constructor(options: RedisQueueOptions) {
+    this.#redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.#prefix = options.prefix ?? 'mp';
+    this.#maxStalls = options.maxStalls ?? 5;
+  }
+
+  /** The key prefix in use, so callers (tests, cleanup tools) can find every key this backend wrote. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<EnqueueOutcome> {
+    // BullMQ cannot count and add in one script, so admission is serialised per queue in this process.
+    // Across processes the limit can be overshot by at most (producers - 1) jobs.
+    const prev = this.#admission.get(req.queue) ?? Promise.resolve();
+    const next = prev.then(() => this.#enqueueNow(req), () => this.#enqueueNow(req));
+    const tail = next.catch(() => undefined);
+    this.#admission.set(req.queue, tail);
+    void tail.then(() => {
+      if (this.#admission.get(req.queue) === tail) this.#admission.delete(req.queue);
+    });
+    return next;
+  }
+
+  async #enqueueNow(req: EnqueueRequest): Promise<EnqueueOutcome> {
+    const queue = this.#queue(req.queue);
+    const jobId = req.idempotencyKey === undefined ? randomUUID() : idForKey(req.queue, req.idempotencyKey);
+    if (req.idempotencyKey !== undefined) {
+      if (await this.#redis.hexists(this.#cancelledKey(req.queue), jobId)) return { status: 'existing', id: jobId };
+      if (await Job.fromId(queue, jobId)) return { status: 'existing', id: jobId };
+    }
+    if (req.maxQueued !== undefined) {
+      const n = unfinished(await this.depth(req.queue));
+      if (n >= req.maxQueued) return { status: 'full', depth: n };
+    }
+    const retry = resolveRetry(req.retry);
+    const priority = checkPriority(req.priority ?? DEFAULT_PRIORITY);
+    const envelope: Envelope = { p: req.payload ?? null, r: retry, k: req.idempotencyKey ?? null, pr: priority, n: randomUUID() };
+    const opts: JobsOptions = {
+      jobId,
+      // BullMQ's priority 0 bypasses the priority set; +1 puts every job in it, ordered by priority then insertion.
+      priority: priority + 1,
+      attempts: retry.maxAttempts,
+      backoff: { type: 'mp-exponential' },
+      removeOnComplete: false,
+      removeOnFail: false,
+    };
+    if (req.delayMs !== undefined && req.delayMs > 0) opts.delay = req.delayMs;
+    const job = await queue.add('run', envelope, opts);
+    const created = (job.data as Envelope).n === envelope.n;
+    return { status: created ? 'created' : 'existing', id: jobId };
+  }
+
+  async claim(queueName: string, options: ClaimOptions): Promise<ClaimedJob | null> {
+    const worker = this.#worker(queueName, options.leaseMs);
+    const token = randomUUID();
+    const job = (await worker.getNextJob(token, { block: false })) as Job | undefined;
+    if (!job || job.id === undefined) return null;
+    const raw = await this.#redis.hgetall(this.#checkpointKey(queueName, job.id));
+    const checkpoints: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) checkpoints[k] = JSON.parse(v) as unknown;
+    const env = job.data as Envelope;
+    return { id: job.id, queue: queueName, payload: env.p, attempt: job.attemptsMade + 1, maxAttempts: env.r.maxAttempts, token, checkpoints };
+  }
+
+  async heartbeat(job: ClaimedJob, leaseMs: number): Promise<HeartbeatOutcome> {
+    const worker = this.#worker(job.queue, leaseMs);
+    const extended = await worker.scripts.extendLock(job.id, job.token, leaseMs);
+    if (!extended) return 'lost';
+    return (await this.#redis.sismember(this.#cancelRequestKey(job.queue), job.id)) ? 'cancelled' : 'ok';
+  }
+
+  async checkpoint(job: ClaimedJob, key: string, value: unknown): Promise<boolean> {
+    const ok = await this.#redis.eval(FENCED_HSET, 2, this.#lockKey(job), this.#checkpointKey(job.queue, job.id), job.token, key, JSON.stringify(value ?? null));
+    return ok === 1;
+  }
+
+  async progress(job: ClaimedJob, value: unknown): Promise<boolean> {
+    if ((await this.#redis.eval(LOCK_HELD, 1, this.#lockKey(job), job.token)) !== 1) return false;
+    const bull = await Job.fromId(this.#queue(job.queue), job.id);
+    if (!bull) return false;
+    await bull.updateProgress(value as object);
+    return true;
+  }
+
+  async complete(job: ClaimedJob, result: unknown): Promise<boolean> {
+    const bull = await this.#activeJob(job);
+    if (!bull) return false;
+    try {
+      await bull.moveToCompleted(result ?? null, job.token, false);
+    } catch {
+      return false; // BullMQ refuses: the lock is gone or held by another token.
+    }
+    await this.#redis.srem(this.#cancelRequestKey(job.queue), job.id);
+    return true;
+  }
+
+  async fail(job: ClaimedJob, error: string, options?: FailOptions): Promise<FailOutcome> {
+    const bull = await this.#activeJob(job);
+    if (!bull) return 'lost';
+    const cancelling = (await this.#redis.sismember(this.#cancelRequestKey(job.queue), job.id)) === 1;
+    const retryable = (options?.retryable ?? true) && !cancelling;
+    const willRetry = retryable && bull.attemptsMade + 1 < (bull.opts.attempts ?? 1);
+    try {
+      await bull.moveToFailed(retryable ? new Error(error) : new UnrecoverableError(error), job.token, false);
+    } catch {
+      return 'lost';
+    }
+    if (cancelling) {
+      await this.#recordCancelled(job.queue, bull, 'active');
+      await bull.remove().catch(() => undefined);
+      await this.#redis.srem(this.#cancelRequestKey(job.queue), job.id);
+      return 'cancelled';
+    }
+    if (willRetry) {
+      await this.#publish(job.queue, 'retrying', job.id, error);
+      return 'retrying';
+    }
+    return 'dead';
+  }
+
+  async promoteDelayed(queueName: string): Promise<number> {
+    const queue = this.#queue(queueName);
+    const now = Date.now();
+    let moved = 0;
+    for (const job of await queue.getDelayed()) {
+      if (job.timestamp + job.delay <= now) {
+        try {
+          await job.promote();
+          moved++;
+        } catch {
+          // Another process promoted or claimed it first.
+        }
+      }
+    }
+    return moved;
+  }
+
+  async recoverStalled(queueName: string): Promise<number> {
+    const worker = this.#anyWorker(queueName);
+    // BullMQ marks active jobs on one pass and moves those whose lock expired on the next; it also rate-limits
+    // passes across processes to one per stalledInterval (= the lease), so callers poll.
+    const moved = await worker.scripts.moveStalledJobsToWait();
+    return moved.length;
+  }
+
+  async cancel(queueName: string, id: string): Promise<CancelOutcome> {
+    const queue = this.#queue(queueName);
+    if (await this.#redis.hexists(this.#cancelledKey(queueName), id)) return 'finished';
+    const job = await Job.fromId(queue, id);
+    if (!job) return 'not-found';
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return 'finished';
+    if (state === 'active') {
+      await this.#redis.sadd(this.#cancelRequestKey(queueName), id);
+      return 'cancelling';
+    }
+    // Record first so an idempotent resubmission racing with the removal still finds the run.
+    await this.#recordCancelled(queueName, job, state);
+    try {
+      await job.remove();
+    } catch {
+      // It became active in between: cancel it the cooperative way.
+      await this.#redis.hdel(this.#cancelledKey(queueName), id);
+      await this.#redis.sadd(this.#cancelRequestKey(queueName), id);
+      return 'cancelling';
+    }
+    await this.#publish(queueName, 'cancelled', id, QUEUE_MESSAGES.cancelled);
+    return 'cancelled';
+  }
+
+  async redrive(queueName: string, id?: string): Promise<number> {
+    const queue = this.#queue(queueName);
+    const jobs = id === undefined ? await queue.getFailed(0, -1) : [await Job.fromId(queue, id)];
+    let n = 0;
+    for (const job of jobs) {
+      if (!job || (await job.getState()) !== 'failed') continue;
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      await this.#publish(queueName, 'enqueued', job.id ?? '', null);
+      n++;
+    }
+    return n;
+  }
+
+  async listDead(queueName: string, options?: { readonly limit?: number; readonly offset?: number }): Promise<JobInfo[]> {
+    const offset = options?.offset ?? 0;
+    const limit = options?.limit ?? 100;
+    const jobs = await this.#queue(queueName).getFailed(offset, offset + limit - 1);
+    return Promise.all(jobs.map((j) => this.#info(queueName, j, 'dead')));
+  }
+
+  async get(queueName: string, id: string): Promise<JobInfo | null> {
+    const cancelled = await this.#redis.hget(this.#cancelledKey(queueName), id);
+    if (cancelled !== null) return JSON.parse(cancelled) as JobInfo;
+    const job = await Job.fromId(this.#queue(queueName), id);
+    if (!job) return null;
+    return this.#info(queueName, job, mapState(await job.getState()));
+  }
+
+  async depth(queueName: string): Promise<QueueDepth> {
+    const c = await this.#queue(queueName).getJobCounts('wait', 'prioritized', 'paused', 'delayed', 'active', 'completed', 'failed');
+    const cancelled = await this.#redis.hlen(this.#cancelledKey(queueName));
+    return {
+      waiting: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0),
+      delayed: c.delayed ?? 0,
+      active: c.active ?? 0,
+      completed: c.completed ?? 0,
+      dead: c.failed ?? 0,
+      cancelled,
+    };
+  }
+
+  async subscribe(queueName: string, listener: QueueEventListener): Promise<() => Promise<void>> {
+    // Start right after the newest event now in the stream, so nothing published after this call is missed.
+    const last = await this.#redis.xrevrange(`${this.#prefix}:${queueName}:events`, '+', '-', 'COUNT', 1);
+    const lastEventId = last[0]?.[0] ?? '0-0';
+    const qe = new QueueEvents(queueName, { connection: this.#redis.duplicate(), prefix: this.#prefix, lastEventId });
+    this.#events.add(qe);
+    const emit = (type: QueueEventType, id: string | undefined, data: unknown): void => {
+      if (id) listener({ type, queue: queueName, id, data });
+    };
+    qe.on('added', (a) => emit('enqueued', a.jobId, null));
+    qe.on('active', (a) => emit('active', a.jobId, null));
+    qe.on('progress', (a) => emit('progress', a.jobId, a.data));
+    qe.on('completed', (a) => emit('completed', a.jobId, null));
+    qe.on('failed', (a) => emit('dead', a.jobId, a.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : a.failedReason));
+    // Our own events, published with QueueEventsProducer onto BullMQ's event stream.
+    const custom = qe as unknown as NodeJS.EventEmitter;
+    for (const type of ['retrying', 'cancelled', 'enqueued'] as const) {
+      custom.on(`mp-${type}`, (a: { jobId?: string; data?: string }) => emit(type, a.jobId, a.data === undefined ? null : JSON.parse(a.data)));
+    }
+    await qe.waitUntilReady();
+    return async () => {
+      this.#events.delete(qe);
+      await qe.close();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const closing: Promise<unknown>[] = [];
+      for (const w of this.#workers.values()) closing.push(w.close(true));
+      for (const q of this.#queues.values()) closing.push(q.close());
+      for (const p of this.#producers.values()) closing.push(p.close());
+      for (const e of this.#events) closing.push(e.close());
+      await Promise.allSettled(closing);
+      this.#redis.disconnect();
+    })();
+    return this.#closed;
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.#redis, prefix: this.#prefix });
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** One BullMQ Worker per (queue, lease): BullMQ fixes the lock length per worker. */
+  #worker(queueName: string, leaseMs: number): Worker {
+    const key = `${queueName}\0${leaseMs}`;
+    let w = this.#workers.get(key);
+    if (!w) {
+      w = new Worker(queueName, null, {
+        connection: this.#redis,
+        prefix: this.#prefix,
+        autorun: false,
+        lockDuration: leaseMs,
+        stalledInterval: leaseMs,
+        maxStalledCount: this.#maxStalls,
+        settings: { backoffStrategy: (attemptsMade, _type, _err, job) => backoffDelayMs((job?.data as Envelope).r, attemptsMade) },
+      });
+      w.on('error', () => undefined); // connection errors surface on the calls that hit them
+      this.#workers.set(key, w);
+    }
+    return w;
+  }
+
+  #anyWorker(queueName: string): Worker {
+    for (const [key, w] of this.#workers) if (key.startsWith(`${queueName}\0`)) return w;
+    return this.#worker(queueName, 30_000);
+  }
+
+  async #activeJob(job: ClaimedJob): Promise<Job | undefined> {
+    const worker = this.#anyWorker(job.queue);
+    // Jobs loaded through the worker carry its backoff strategy (BullMQ reads `job.queue.opts.settings`).
+    return (await Job.fromId(worker as unknown as Queue, job.id)) as Job | undefined;
+  }
+
+  async #recordCancelled(queueName: string, job: Job, state: string): Promise<void> {
+    const info = await this.#info(queueName, job, mapState(state));
+    const snapshot: JobInfo = { ...info, state: 'cancelled', error: QUEUE_MESSAGES.cancelled, finishedAtMs: Date.now() };
+    await this.#redis.hset(this.#cancelledKey(queueName), job.id ?? '', JSON.stringify(snapshot));
+  }
+
+  async #publish(queueName: string, type: QueueEventType, id: string, data: unknown): Promise<void> {
+    let p = this.#producers.get(queueName);
+    if (!p) {
+      p = new QueueEventsProducer(queueName, { connection: this.#redis, prefix: this.#prefix });
+      this.#producers.set(queueName, p);
+    }
+    await p.publishEvent({ eventName: `mp-${type}`, jobId: id, data: JSON.stringify(data ?? null) }, 10_000);
+  }
+
+  async #info(queueName: string, job: Job, state: JobState): Promise<JobInfo> {
+    const env = job.data as Envelope;
+    const raw = await this.#redis.hgetall(this.#checkpointKey(queueName, job.id ?? ''));
+    const checkpoints: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) checkpoints[k] = JSON.parse(v) as unknown;
+    const reason = job.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : job.failedReason;
+    return {
+      id: job.id ?? '', queue: queueName, state, payload: env.p, priority: env.pr, attemptsMade: job.attemptsMade,
+      maxAttempts: env.r.maxAttempts, idempotencyKey: env.k, result: job.returnvalue ?? null,
+      error: reason ? reason : null, progress: typeof job.progress === 'number' && job.progress === 0 ? null : job.progress,
+      checkpoints, createdAtMs: job.timestamp, finishedAtMs: job.finishedOn ?? null,
+    };
+  }
+
+  #lockKey(job: ClaimedJob): string {
+    return `${this.#prefix}:${job.queue}:${job.id}:lock`;
+  }
+  #checkpointKey(queueName: string, id: string): string {
+    return `${this.#prefix}:${queueName}:${id}:mp-checkpoints`;
+  }
+  #cancelledKey(queueName: string): string {
+    return `${this.#prefix}:${queueName}:mp-cancelled`;
+  }
+  #cancelRequestKey(queueName: string): string {
+    return `${this.#prefix}:${queueName}:mp-cancel-requested`;
+  }
+}
+
+function mapState(state: string): JobState {
+  switch (state) {
+    case 'completed': return 'completed';
+    case 'failed': return 'dead';
+    case 'active': return 'active';
+    case 'delayed': return 'delayed';
+    default: return 'waiting';
+  }
+}
