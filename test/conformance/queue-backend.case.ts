@@ -103,6 +103,7 @@ export function runQueueConformance(name: string, factory: BackendFactory): void
     assert.equal(second.id, e.id);
     assert.equal(second.attempt, 2);
     assert.equal(await b.complete(second, 'ok'), true);
+    assert.equal((await b.get(Q, e.id))?.attemptsMade, 1, 'attemptsMade counts failed attempts only');
   });
 
   test(`${name} queue: backoff doubles per attempt, is capped, and jitter only shortens it`, () => {

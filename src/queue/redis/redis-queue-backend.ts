@@ -56,7 +56,7 @@ export class RedisQueueBackend implements QueueBackend {
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
   readonly #producers = new Map<string, QueueEventsProducer>();
-  readonly #events = new Set<QueueEvents>();
+  readonly #events = new Set<() => Promise<void>>();
   readonly #admission = new Map<string, Promise<unknown>>();
   #closed: Promise<void> | null = null;
 
@@ -276,8 +276,14 @@ export class RedisQueueBackend implements QueueBackend {
     // Start right after the newest event now in the stream, so nothing published after this call is missed.
     const last = await this.#redis.xrevrange(`${this.#prefix}:${queueName}:events`, '+', '-', 'COUNT', 1);
     const lastEventId = last[0]?.[0] ?? '0-0';
-    const qe = new QueueEvents(queueName, { connection: this.#redis.duplicate(), prefix: this.#prefix, lastEventId });
-    this.#events.add(qe);
+    // A connection we pass in counts as shared, so BullMQ leaves closing it to us.
+    const conn = this.#redis.duplicate();
+    const qe = new QueueEvents(queueName, { connection: conn, prefix: this.#prefix, lastEventId });
+    const closeEvents = async (): Promise<void> => {
+      await qe.close().catch(() => undefined);
+      conn.disconnect();
+    };
+    this.#events.add(closeEvents);
     const emit = (type: QueueEventType, id: string | undefined, data: unknown): void => {
       if (id) listener({ type, queue: queueName, id, data });
     };
@@ -293,8 +299,8 @@ export class RedisQueueBackend implements QueueBackend {
     }
     await qe.waitUntilReady();
     return async () => {
-      this.#events.delete(qe);
-      await qe.close();
+      this.#events.delete(closeEvents);
+      await closeEvents();
     };
   }
 
@@ -304,7 +310,7 @@ export class RedisQueueBackend implements QueueBackend {
       for (const w of this.#workers.values()) closing.push(w.close(true));
       for (const q of this.#queues.values()) closing.push(q.close());
       for (const p of this.#producers.values()) closing.push(p.close());
-      for (const e of this.#events) closing.push(e.close());
+      for (const close of this.#events) closing.push(close());
       await Promise.allSettled(closing);
       this.#redis.disconnect();
     })();
@@ -373,7 +379,9 @@ export class RedisQueueBackend implements QueueBackend {
     for (const [k, v] of Object.entries(raw)) checkpoints[k] = JSON.parse(v) as unknown;
     const reason = job.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : job.failedReason;
     return {
-      id: job.id ?? '', queue: queueName, state, payload: env.p, priority: env.pr, attemptsMade: job.attemptsMade,
+      // BullMQ counts the successful attempt too; the contract counts failed attempts.
+      id: job.id ?? '', queue: queueName, state, payload: env.p, priority: env.pr,
+      attemptsMade: state === 'completed' ? Math.max(0, job.attemptsMade - 1) : job.attemptsMade,
       maxAttempts: env.r.maxAttempts, idempotencyKey: env.k, result: job.returnvalue ?? null,
       error: reason ? reason : null, progress: typeof job.progress === 'number' && job.progress === 0 ? null : job.progress,
       checkpoints, createdAtMs: job.timestamp, finishedAtMs: job.finishedOn ?? null,
