@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClaimedJob, QueueBackend } from '../queue/queue-backend.js';
 import { NO_MODELS, type ModelInvoker } from './model-invoker.js';
@@ -45,6 +46,7 @@ export class PipelineWorker {
       backend: options.backend, registry: options.registry, invoker: options.invoker ?? NO_MODELS, stats: options.stats ?? NOOP_STATS,
       concurrency: options.concurrency ?? 4, idlePollMs: options.idlePollMs ?? 50, onError: options.onError ?? (() => undefined),
     };
+    setMaxListeners(0, this.#stopping.signal); // one listener per held run, by design
     this.#pipelines = (options.pipelines ?? options.registry.names()).map((n) => options.registry.get(n));
     this.#env = {
       backend: this.#o.backend, registry: this.#o.registry, invoker: this.#o.invoker, stats: this.#o.stats,

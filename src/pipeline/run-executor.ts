@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MpError } from '../errors.js';
 import { backoffDelayMs } from '../queue/backoff.js';
@@ -44,6 +45,7 @@ export function checkpointKey(step: string, item: number | null): string {
  */
 export async function executeRun(env: RunEnvironment, reg: RegisteredPipeline, job: ClaimedJob, signal: AbortSignal): Promise<RunOutcome> {
   const run = new AbortController();
+  setMaxListeners(0, run.signal); // one listener per step instance in flight, by design
   const onOuter = (): void => run.abort(signal.reason);
   if (signal.aborted) onOuter();
   else signal.addEventListener('abort', onOuter, { once: true });
