@@ -15,6 +15,8 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** Every dependency's output by step name (for fan-out deps: this item's element). */
   readonly deps: Readonly<Record<string, unknown>>;
+  /** The run's input, whatever step this is. */
+  readonly runInput: unknown;
 }
 
 /**

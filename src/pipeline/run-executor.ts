@@ -136,7 +136,7 @@ async function runStep(
       signal.throwIfAborted();
       const started = performance.now();
       try {
-        output = await attemptStep(env, step, { pipeline, runId: job.id, step: name, item, attempt, signal, deps }, input);
+        output = await attemptStep(env, step, { pipeline, runId: job.id, step: name, item, attempt, signal, deps, runInput: (job.payload as RunPayload | null)?.input ?? null }, input);
         env.stats.stepFinished(pipeline, name, 'completed', (performance.now() - started) / 1000);
         break;
       } catch (err) {
