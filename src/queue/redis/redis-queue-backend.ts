@@ -263,9 +263,14 @@ export class RedisQueueBackend implements QueueBackend {
   async get(queueName: string, id: string): Promise<JobInfo | null> {
     const cancelled = await this.#redis.hget(this.#cancelledKey(queueName), id);
     if (cancelled !== null) return JSON.parse(cancelled) as JobInfo;
-    const job = await Job.fromId(this.#queue(queueName), id);
+    // State first: a job read after it reached a final state is consistent with that state
+    // (read the other way round, a job can show 'completed' without its result).
+    const queue = this.#queue(queueName);
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') return null;
+    const job = await Job.fromId(queue, id);
     if (!job) return null;
-    return this.#info(queueName, job, mapState(await job.getState()));
+    return this.#info(queueName, job, mapState(state));
   }
 
   async depth(queueName: string): Promise<QueueDepth> {
