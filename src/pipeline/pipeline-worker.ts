@@ -39,7 +39,6 @@ export class PipelineWorker {
   readonly #stopping = new AbortController();
   #loop: Promise<void> | null = null;
   #maintenance: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
 
   constructor(options: PipelineWorkerOptions) {
     this.#o = {
@@ -69,34 +68,38 @@ export class PipelineWorker {
     if (!this.#stopping.signal.aborted) {
       this.#stopping.abort(options.drain === false ? new RunAbortedError('shutdown') : undefined);
     }
-    this.#wake?.();
     await this.#loop;
     await this.#maintenance;
     await Promise.allSettled([...this.#inFlight]);
   }
 
+  /**
+   * `concurrency` slots, each claiming one run and processing it before claiming again (as BullMQ's worker
+   * runs `concurrency` fetchers). Claims overlap, so one slow round trip does not stall every slot, and the
+   * process never holds more than `concurrency` runs.
+   */
   async #claimLoop(): Promise<void> {
-    let next = 0;
+    await Promise.all(Array.from({ length: this.#o.concurrency }, (_, slot) => this.#slot(slot)));
+  }
+
+  async #slot(slot: number): Promise<void> {
+    let next = slot;
     while (!this.#stopping.signal.aborted) {
-      if (this.#inFlight.size >= this.#o.concurrency) {
-        await new Promise<void>((r) => (this.#wake = r));
-        continue;
-      }
       let claimed = false;
-      for (let i = 0; i < this.#pipelines.length && this.#inFlight.size < this.#o.concurrency; i++) {
+      for (let i = 0; i < this.#pipelines.length && !claimed && !this.#stopping.signal.aborted; i++) {
         const reg = this.#pipelines[(next + i) % this.#pipelines.length]!;
         try {
           const job = await this.#o.backend.claim(reg.definition.name, { leaseMs: reg.definition.leaseMs });
           if (job) {
             claimed = true;
-            this.#hold(reg, job);
+            await this.#hold(reg, job);
           }
         } catch (err) {
           this.#o.onError(err);
         }
       }
       next++;
-      if (!claimed) await sleep(this.#o.idlePollMs).catch(() => undefined);
+      if (!claimed) await sleep(this.#o.idlePollMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
     }
   }
 
@@ -116,13 +119,10 @@ export class PipelineWorker {
     }
   }
 
-  #hold(reg: RegisteredPipeline, job: ClaimedJob): void {
-    const p = this.#process(reg, job).finally(() => {
-      this.#inFlight.delete(p);
-      this.#wake?.();
-      this.#wake = null;
-    });
+  #hold(reg: RegisteredPipeline, job: ClaimedJob): Promise<void> {
+    const p = this.#process(reg, job).finally(() => this.#inFlight.delete(p));
     this.#inFlight.add(p);
+    return p;
   }
 
   async #process(reg: RegisteredPipeline, job: ClaimedJob): Promise<void> {

@@ -150,8 +150,7 @@ async function runStep(
     release();
   }
   // Record before any dependent starts: a later delivery then skips this instance.
-  if (!(await env.backend.checkpoint(job, key, output ?? null))) throw new RunAbortedError('lost');
-  await env.backend.progress(job, { step: name, item, state: 'completed' });
+  if (!(await env.backend.checkpoint(job, key, output ?? null, { step: name, item, state: 'completed' }))) throw new RunAbortedError('lost');
   return output ?? null;
 }
 

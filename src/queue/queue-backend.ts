@@ -125,8 +125,11 @@ export interface QueueBackend {
   claim(queue: string, options: ClaimOptions): Promise<ClaimedJob | null>;
   /** Extends the lease. 'cancelled' asks the holder to stop and call `fail`. */
   heartbeat(job: ClaimedJob, leaseMs: number): Promise<HeartbeatOutcome>;
-  /** Records a named intermediate value that later deliveries see in `checkpoints`. */
-  checkpoint(job: ClaimedJob, key: string, value: unknown): Promise<boolean>;
+  /**
+   * Records a named intermediate value that later deliveries see in `checkpoints`; with `progress`, also
+   * stores it and publishes a progress event, in the same write.
+   */
+  checkpoint(job: ClaimedJob, key: string, value: unknown, progress?: unknown): Promise<boolean>;
   /** Publishes a progress event and stores the latest value. */
   progress(job: ClaimedJob, value: unknown): Promise<boolean>;
   complete(job: ClaimedJob, result: unknown): Promise<boolean>;

@@ -231,11 +231,13 @@ export function runQueueConformance(name: string, factory: BackendFactory): void
     const job = await claimOne(b, 'the job');
     assert.equal(await b.progress(job, { step: 'a', done: 1 }), true);
     assert.equal((await b.get(Q, e.id))?.progress !== null, true);
+    assert.equal(await b.checkpoint(job, 'step-b', 7, { step: 'b', done: 2 }), true);
+    assert.deepEqual((await b.get(Q, e.id))?.progress, { step: 'b', done: 2 });
     await b.complete(job, null);
     await eventually(async () => seen.some((ev) => ev.type === 'completed' && ev.id === e.id), 'completed event');
     const progress = seen.find((ev) => ev.type === 'progress' && ev.id === e.id);
     assert.deepEqual(progress?.data, { step: 'a', done: 1 });
     const types = seen.filter((ev) => ev.id === e.id).map((ev) => ev.type);
-    assert.deepEqual(types.filter((x) => x !== 'enqueued'), ['active', 'progress', 'completed']);
+    assert.deepEqual(types.filter((x) => x !== 'enqueued'), ['active', 'progress', 'progress', 'completed']);
   });
 }

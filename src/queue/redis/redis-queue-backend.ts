@@ -138,10 +138,17 @@ export class RedisQueueBackend implements QueueBackend {
     return (await this.#redis.sismember(this.#cancelRequestKey(job.queue), job.id)) ? 'cancelled' : 'ok';
   }
 
-  async checkpoint(job: ClaimedJob, key: string, value: unknown): Promise<boolean> {
+  async checkpoint(job: ClaimedJob, key: string, value: unknown, progress?: unknown): Promise<boolean> {
     const ok = await this.#redis.eval(FENCED_HSET, 2, this.#lockKey(job), this.#checkpointKey(job.queue, job.id), job.token, key, JSON.stringify(value ?? null));
-    if (ok !== 1) this.#held.delete(job.token);
-    return ok === 1;
+    if (ok !== 1) {
+      this.#held.delete(job.token);
+      return false;
+    }
+    if (progress !== undefined) {
+      const bull = await this.#activeJob(job);
+      await bull?.updateProgress(progress as object);
+    }
+    return true;
   }
 
   async progress(job: ClaimedJob, value: unknown): Promise<boolean> {

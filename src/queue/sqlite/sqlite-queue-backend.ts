@@ -39,6 +39,7 @@ export class SqliteQueueBackend implements QueueBackend {
   readonly #enqueueTx: Database.Transaction<(req: EnqueueRequest) => EnqueueOutcome>;
   readonly #claimTx: Database.Transaction<(queue: string, leaseMs: number) => ClaimedJob | null>;
   readonly #failTx: Database.Transaction<(job: ClaimedJob, error: string, retryable: boolean) => FailOutcome>;
+  readonly #checkpointTx: Database.Transaction<(job: ClaimedJob, key: string, value: unknown, progress: unknown) => boolean>;
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteQueueOptions) {
@@ -50,6 +51,7 @@ export class SqliteQueueBackend implements QueueBackend {
     this.#eventRetention = options.eventRetention ?? 10_000;
     this.#enqueueTx = this.#db.transaction((req: EnqueueRequest) => this.#enqueueInTx(req));
     this.#claimTx = this.#db.transaction((queue: string, leaseMs: number) => this.#claimInTx(queue, leaseMs));
+    this.#checkpointTx = this.#db.transaction((job: ClaimedJob, key: string, value: unknown, progress: unknown) => this.#checkpointInTx(job, key, value, progress));
     this.#failTx = this.#db.transaction((job: ClaimedJob, error: string, retryable: boolean) => this.#failInTx(job, error, retryable));
   }
 
@@ -116,13 +118,19 @@ export class SqliteQueueBackend implements QueueBackend {
     }).immediate();
   }
 
-  async checkpoint(job: ClaimedJob, key: string, value: unknown): Promise<boolean> {
-    return this.#db.transaction((): boolean => {
-      if (!this.#held(job)) return false;
-      this.#stmt('INSERT OR REPLACE INTO mp_checkpoints (job_id, key, value) VALUES (?, ?, ?)')
-        .run(job.id, key, JSON.stringify(value ?? null));
-      return true;
-    }).immediate();
+  async checkpoint(job: ClaimedJob, key: string, value: unknown, progress?: unknown): Promise<boolean> {
+    return this.#checkpointTx.immediate(job, key, value, progress);
+  }
+
+  /** Inputs: the lease, key, value, optional progress. Guarantee: written only while the caller holds the lease. */
+  #checkpointInTx(job: ClaimedJob, key: string, value: unknown, progress: unknown): boolean {
+    if (!this.#held(job)) return false;
+    this.#stmt('INSERT OR REPLACE INTO mp_checkpoints (job_id, key, value) VALUES (?, ?, ?)').run(job.id, key, JSON.stringify(value ?? null));
+    if (progress !== undefined) {
+      this.#stmt('UPDATE mp_jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), job.id);
+      this.#event(job.queue, job.id, 'progress', progress);
+    }
+    return true;
   }
 
   async progress(job: ClaimedJob, value: unknown): Promise<boolean> {
