@@ -43,7 +43,7 @@ for (const kind of ['sqlite', 'redis'] as const) {
     assert.equal(ids.size, RUNS);
 
     const start = (): ChildProcess => spawnWorker(
-      ['--pipelines', FIXTURE, ...backendArgs, '--concurrency', '4', '--max-stalls', '1000'],
+      ['--pipelines', FIXTURE, ...backendArgs, '--concurrency', '2', '--max-stalls', '1000'],
       { MP_CRASH_SINK: sinkPath, MP_CRASH_LEASE_MS: '500' },
     );
     const workers: ChildProcess[] = Array.from({ length: WORKERS }, start);
@@ -52,12 +52,12 @@ for (const kind of ['sqlite', 'redis'] as const) {
       await Promise.all(workers.map(exited));
     });
 
-    // Kill a random worker every 0.3-1.2 s while runs remain (up to MAX_KILLS), restarting it at once.
+    // Kill a random worker every 0.2-0.7 s while runs remain (up to MAX_KILLS), restarting it at once.
     // A restart takes about a second (tsx), so killing faster than that would only starve the queue.
     let kills = 0;
     let completed = 0;
     while (completed < RUNS) {
-      await sleep(300 + Math.floor(Math.random() * 900));
+      await sleep(200 + Math.floor(Math.random() * 500));
       const d = await backend.depth('crash');
       completed = d.completed;
       assert.equal(d.dead, 0, 'no run is dead-lettered');
