@@ -1,5 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Time source of the token bucket; tests pass a manual one. */
+export interface LimiterClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const REAL_CLOCK: LimiterClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
+};
+
 /**
  * Per-step admission in one worker process: at most `concurrency` instances at once, and at most
  * `ratePerSecond` starts per second (token bucket holding one second of tokens).
@@ -12,11 +23,14 @@ export class StepLimiter {
   readonly #waiters: { resolve: () => void; signal: AbortSignal | undefined }[] = [];
   #head = 0;
   #tokens: number;
-  #refilledAtMs = Date.now();
+  readonly #clock: LimiterClock;
+  #refilledAtMs: number;
 
-  constructor(concurrency = Infinity, ratePerSecond = Infinity) {
+  constructor(concurrency = Infinity, ratePerSecond = Infinity, clock: LimiterClock = REAL_CLOCK) {
     this.#concurrency = concurrency;
     this.#ratePerSecond = ratePerSecond;
+    this.#clock = clock;
+    this.#refilledAtMs = clock.now();
     this.#tokens = Number.isFinite(ratePerSecond) ? Math.max(1, ratePerSecond) : Infinity;
   }
 
@@ -28,12 +42,9 @@ export class StepLimiter {
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.#running >= this.#concurrency) {
       await new Promise<void>((resolve, reject) => {
-        const entry = { resolve, signal };
-        this.#waiters.push(entry);
-        signal?.addEventListener('abort', () => {
-          entry.resolve = () => this.#next();
-          reject(signal.reason as Error);
-        }, { once: true });
+        // An aborted waiter stays in the array; #next skips it.
+        this.#waiters.push({ resolve, signal });
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
       });
     }
     this.#running++;
@@ -76,14 +87,14 @@ export class StepLimiter {
   async #takeToken(signal?: AbortSignal): Promise<void> {
     if (!Number.isFinite(this.#ratePerSecond)) return;
     for (;;) {
-      const now = Date.now();
+      const now = this.#clock.now();
       this.#tokens = Math.min(Math.max(1, this.#ratePerSecond), this.#tokens + ((now - this.#refilledAtMs) / 1000) * this.#ratePerSecond);
       this.#refilledAtMs = now;
       if (this.#tokens >= 1) {
         this.#tokens -= 1;
         return;
       }
-      await sleep(Math.ceil(((1 - this.#tokens) / this.#ratePerSecond) * 1000), undefined, { signal });
+      await this.#clock.sleep(Math.ceil(((1 - this.#tokens) / this.#ratePerSecond) * 1000), signal);
     }
   }
 }
