@@ -36,24 +36,24 @@ function heapAfterGc(): number {
 
 for (const kind of ['sqlite', 'redis'] as const) {
   test(`${kind} pipeline backpressure: fast producers never push the queue past maxQueued and memory stays flat`, { timeout: 120_000 }, async (t) => {
-    let backend: QueueBackend;
-    if (kind === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'mp-bp-'));
-      backend = new SqliteQueueBackend({ dataDir: dir });
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
-    } else {
-      const prefix = `mp-test-${randomUUID()}`;
-      backend = new RedisQueueBackend({ url: REDIS_URL, prefix });
-      t.after(() => deleteKeys(prefix));
-    }
+    const dir = mkdtempSync(join(tmpdir(), 'mp-bp-'));
+    const prefix = `mp-test-${randomUUID()}`;
+    t.after(() => (kind === 'sqlite' ? rmSync(dir, { recursive: true, force: true }) : deleteKeys(prefix)));
+    // Each producer gets its own backend (own connection), as separate producer processes would.
+    const open = (): QueueBackend => (kind === 'sqlite' ? new SqliteQueueBackend({ dataDir: dir }) : new RedisQueueBackend({ url: REDIS_URL, prefix }));
+    const backend = open();
     const registry = new PipelineRegistry();
     registry.addBuilt(definePipeline('bp', { maxQueued: MAX_QUEUED, leaseMs: 2000 })
       .step('work', async (x) => {
-        await sleep(2);
+        await sleep(15);
         return x;
       })
       .build());
-    const service = new PipelineService({ backend, registry });
+    const producers = Array.from({ length: PRODUCERS }, () => {
+      const b = open();
+      t.after(() => b.close());
+      return new PipelineService({ backend: b, registry });
+    });
     const worker = new PipelineWorker({ backend, registry, concurrency: CONCURRENCY, idlePollMs: 5 });
     t.after(async () => {
       await worker.stop({ drain: false });
@@ -78,7 +78,7 @@ for (const kind of ['sqlite', 'redis'] as const) {
     const heap: number[] = [];
     const producer = async (p: number): Promise<void> => {
       for (let i = 0; i < PER_PRODUCER; i++) {
-        await service.submit('bp', { p, i, pad: 'x'.repeat(200) }, { waitTimeoutMs: 60_000 });
+        await producers[p]!.submit('bp', { p, i, pad: 'x'.repeat(200) }, { waitTimeoutMs: 60_000 });
         submitted++;
         if (p === 0 && i % 75 === 74) heap.push(heapAfterGc());
       }

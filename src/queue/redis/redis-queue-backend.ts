@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, QueueEvents, QueueEventsProducer, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { backoffDelayMs, checkPriority, QUEUE_MESSAGES, resolveRetry } from '../backoff.js';
@@ -35,6 +36,10 @@ const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
  * KEYS[1] job lock key, KEYS[2] checkpoint hash; ARGV[1] token, ARGV[2] field, ARGV[3] JSON value.
  */
 const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) return 1 end return 0`;
+/** KEYS[1] lock key; ARGV[1] token. Deletes the lock only if the token still holds it. */
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Longest a crashed producer can block admission to one queue. */
+const ADMISSION_LOCK_MS = 2000;
 /** KEYS[1] job lock key; ARGV[1] token. 1 while the token holds the lock. */
 const LOCK_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end return 0`;
 
@@ -74,8 +79,8 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async enqueue(req: EnqueueRequest): Promise<EnqueueOutcome> {
-    // BullMQ cannot count and add in one script, so admission is serialised per queue in this process.
-    // Across processes the limit can be overshot by at most (producers - 1) jobs.
+    // BullMQ cannot count and add in one script. Admission is serialised per queue: in this process by a
+    // promise chain, across processes by a short Redis lock (see #admit).
     const prev = this.#admission.get(req.queue) ?? Promise.resolve();
     const next = prev.then(() => this.#enqueueNow(req), () => this.#enqueueNow(req));
     const tail = next.catch(() => undefined);
@@ -93,10 +98,19 @@ export class RedisQueueBackend implements QueueBackend {
       if (await this.#redis.hexists(this.#cancelledKey(req.queue), jobId)) return { status: 'existing', id: jobId };
       if (await Job.fromId(queue, jobId)) return { status: 'existing', id: jobId };
     }
-    if (req.maxQueued !== undefined) {
-      const n = unfinished(await this.depth(req.queue));
-      if (n >= req.maxQueued) return { status: 'full', depth: n };
+    const unlock = req.maxQueued === undefined ? null : await this.#admit(req.queue);
+    try {
+      if (req.maxQueued !== undefined) {
+        const n = unfinished(await this.depth(req.queue));
+        if (n >= req.maxQueued) return { status: 'full', depth: n };
+      }
+      return await this.#add(queue, req, jobId);
+    } finally {
+      await unlock?.();
     }
+  }
+
+  async #add(queue: Queue, req: EnqueueRequest, jobId: string): Promise<EnqueueOutcome> {
     const retry = resolveRetry(req.retry);
     const priority = checkPriority(req.priority ?? DEFAULT_PRIORITY);
     const envelope: Envelope = { p: req.payload ?? null, r: retry, k: req.idempotencyKey ?? null, pr: priority, n: randomUUID() };
@@ -113,6 +127,22 @@ export class RedisQueueBackend implements QueueBackend {
     const job = await queue.add('run', envelope, opts);
     const created = (job.data as Envelope).n === envelope.n;
     return { status: created ? 'created' : 'existing', id: jobId };
+  }
+
+  /**
+   * Takes the queue's admission lock (SET NX PX, released by compare-and-delete) so that counting and adding
+   * are one step across processes; a holder that dies frees it after ADMISSION_LOCK_MS.
+   */
+  async #admit(queueName: string): Promise<() => Promise<void>> {
+    const key = `${this.#prefix}:${queueName}:mp-admission`;
+    const token = randomUUID();
+    for (let pauseMs = 1; ; pauseMs = Math.min(20, pauseMs * 2)) {
+      if ((await this.#redis.set(key, token, 'PX', ADMISSION_LOCK_MS, 'NX')) === 'OK') break;
+      await sleep(pauseMs * (0.5 + Math.random()));
+    }
+    return async () => {
+      await this.#redis.eval(RELEASE_LOCK, 1, key, token);
+    };
   }
 
   async claim(queueName: string, options: ClaimOptions): Promise<ClaimedJob | null> {
