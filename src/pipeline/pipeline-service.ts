@@ -66,6 +66,7 @@ export class PipelineService {
   readonly #backend: QueueBackend;
   readonly #registry: PipelineRegistry;
   readonly #stats: PipelineStats;
+  readonly #subscriptions = new Map<string, { listeners: Set<(e: QueueEvent) => void>; stop: Promise<() => Promise<void>> }>();
 
   constructor(options: { backend: QueueBackend; registry: PipelineRegistry; stats?: PipelineStats }) {
     this.#backend = options.backend;
@@ -132,12 +133,40 @@ export class PipelineService {
     return this.#backend.depth(pipeline);
   }
 
-  /** Progress events of one pipeline (or one run of it), from every process. Resolves once listening. */
+  /**
+   * Progress events of one pipeline (or one run of it), from every process. Resolves once listening.
+   * All listeners of a pipeline share one backend subscription (one Redis connection, one SQLite poller).
+   */
   async subscribe(pipeline: string, listener: (e: RunEvent) => void, runId?: string): Promise<() => Promise<void>> {
     this.#registry.get(pipeline);
-    return this.#backend.subscribe(pipeline, (e) => {
+    const wrapped = (e: QueueEvent): void => {
       if (runId === undefined || e.id === runId) listener({ type: e.type, pipeline, runId: e.id, data: e.data });
-    });
+    };
+    let shared = this.#subscriptions.get(pipeline);
+    if (!shared) {
+      const listeners = new Set<(e: QueueEvent) => void>();
+      const fanOut = (e: QueueEvent): void => {
+        for (const l of listeners) l(e);
+      };
+      shared = { listeners, stop: this.#backend.subscribe(pipeline, fanOut) };
+      this.#subscriptions.set(pipeline, shared);
+      shared.stop.catch(() => this.#subscriptions.delete(pipeline));
+    }
+    const entry = shared;
+    await entry.stop;
+    // The last listener may have left (closing the shared subscription) while we waited: start a fresh one.
+    if (this.#subscriptions.get(pipeline) !== entry) return this.subscribe(pipeline, listener, runId);
+    entry.listeners.add(wrapped);
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      entry.listeners.delete(wrapped);
+      if (entry.listeners.size === 0 && this.#subscriptions.get(pipeline) === entry) {
+        this.#subscriptions.delete(pipeline);
+        await (await entry.stop)();
+      }
+    };
   }
 }
 

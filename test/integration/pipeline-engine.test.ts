@@ -218,9 +218,22 @@ test('sqlite pipeline: publishes step progress events for a run', async (t) => {
     .build();
   const e = await engine(t, 'sqlite', [p]);
   const seen: RunEvent[] = [];
+  const all: RunEvent[] = [];
   const { runId } = await e.service.submit('events', 'x', { delayMs: 100 });
+  const other = await e.service.submit('events', 'y', { delayMs: 100 });
+  // Two listeners share one backend subscription; each sees what it asked for.
   const stop = await e.service.subscribe('events', (ev) => seen.push(ev), runId);
+  const stopAll = await e.service.subscribe('events', (ev) => all.push(ev));
   t.after(() => stop());
   await eventually(async () => seen.some((ev) => ev.type === 'completed'), 'the completed event');
   assert.deepEqual(seen.filter((ev) => ev.type === 'progress').map((ev) => (ev.data as { step: string }).step), ['one', 'two']);
+  await eventually(async () => all.some((ev) => ev.type === 'completed' && ev.runId === other.runId), 'the other run completing');
+  assert.ok(seen.every((ev) => ev.runId === runId));
+  await stop();
+  await stopAll();
+  const late: RunEvent[] = [];
+  const stopLate = await e.service.subscribe('events', (ev) => late.push(ev));
+  t.after(() => stopLate());
+  await e.service.submit('events', 'z');
+  await eventually(async () => late.some((ev) => ev.type === 'completed'), 'events after resubscribing');
 });
