@@ -153,11 +153,16 @@ for (const kind of ['sqlite', 'redis'] as const) {
       }))
       .build();
     const e = await engine(t, kind, [p]);
+    const events: string[] = [];
+    const stop = await e.service.subscribe('cancel', (ev) => events.push(ev.type));
+    t.after(() => stop());
     const { runId } = await e.service.submit('cancel', null);
     await eventually(async () => started, 'the step to start');
     assert.equal(await e.service.cancel('cancel', runId), 'cancelling');
     const s = await settled(e.service, 'cancel', runId);
     assert.equal(s.state, 'cancelled');
+    await eventually(async () => events.includes('cancelled'), 'the cancelled event');
+    assert.ok(!events.includes('dead'), `a cancelled run is not reported dead (${events.join(', ')})`);
   });
 }
 

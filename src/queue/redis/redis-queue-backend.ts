@@ -210,7 +210,9 @@ export class RedisQueueBackend implements QueueBackend {
     const willRetry = retryable && bull.attemptsMade + 1 < (bull.opts.attempts ?? 1);
     this.#held.delete(job.token);
     try {
-      await bull.moveToFailed(retryable ? new Error(error) : new UnrecoverableError(error), job.token, false);
+      // A cancelled job passes through BullMQ's failed state on its way out; its reason marks it as cancelled.
+      const reason = cancelling ? QUEUE_MESSAGES.cancelled : error;
+      await bull.moveToFailed(retryable ? new Error(reason) : new UnrecoverableError(reason), job.token, false);
     } catch {
       return 'lost';
     }
@@ -342,7 +344,10 @@ export class RedisQueueBackend implements QueueBackend {
     qe.on('active', (a) => emit('active', a.jobId, null));
     qe.on('progress', (a) => emit('progress', a.jobId, a.data));
     qe.on('completed', (a) => emit('completed', a.jobId, null));
-    qe.on('failed', (a) => emit('dead', a.jobId, a.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : a.failedReason));
+    qe.on('failed', (a) => {
+      if (a.failedReason === QUEUE_MESSAGES.cancelled) emit('cancelled', a.jobId, a.failedReason);
+      else emit('dead', a.jobId, a.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : a.failedReason);
+    });
     // Our own events, published with QueueEventsProducer onto BullMQ's event stream.
     const custom = qe as unknown as NodeJS.EventEmitter;
     for (const type of ['retrying', 'cancelled', 'enqueued'] as const) {

@@ -25,6 +25,9 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
   return r.data;
 }
 
+/** Unsent SSE bytes allowed per client. */
+const MAX_SSE_BUFFER_BYTES = 1024 * 1024;
+
 /** Terminal events end an SSE stream. */
 const TERMINAL = new Set(['completed', 'dead', 'cancelled']);
 
@@ -114,7 +117,11 @@ async function streamEvents(service: PipelineService, req: FastifyRequest<{ Para
   };
   req.raw.on('close', close);
   const send = (event: string, data: unknown): void => {
-    if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (closed) return;
+    // A client that stops reading does not grow our memory: past the bound the stream ends and the client
+    // can reconnect (the first event is always the full status).
+    if (res.writableLength > MAX_SSE_BUFFER_BYTES) return close();
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   send('status', status);
   if (TERMINAL.has(status.state)) return close();
