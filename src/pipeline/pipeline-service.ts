@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MpError } from '../errors.js';
 import type { CancelOutcome, JobInfo, JobState, QueueBackend, QueueDepth, QueueEvent } from '../queue/queue-backend.js';
+import type { PipelineDefinition } from './pipeline-definition.js';
 import type { PipelineRegistry, RegisteredPipeline } from './pipeline-registry.js';
 import { NOOP_STATS, type PipelineStats } from './pipeline-stats.js';
 import { checkpointKey, type RunPayload } from './run-executor.js';
@@ -76,6 +77,11 @@ export class PipelineService {
 
   pipelines(): string[] {
     return this.#registry.names();
+  }
+
+  /** The pipeline's definition in its JSON form (defaults filled in). */
+  definition(pipeline: string): PipelineDefinition {
+    return this.#registry.get(pipeline).definition;
   }
 
   async submit(pipeline: string, input: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {

@@ -129,6 +129,8 @@ test('pipeline http: lists the dead-letter queue and redrives a run', async (t) 
   state.broken = false;
   assert.deepEqual(await (await post(`${base}/v1/pipelines/double/dlq/redrive`, { runId })).json(), { redriven: 1 });
   assert.equal((await finished(base, 'double', runId)).state, 'completed');
-  const depth = (await (await fetch(`${base}/v1/pipelines/double`)).json()) as { depth: { completed: number; dead: number } };
-  assert.deepEqual([depth.depth.completed, depth.depth.dead], [1, 0]);
+  const info = (await (await fetch(`${base}/v1/pipelines/double`)).json()) as { definition: { steps: { name: string }[] }; depth: { completed: number; dead: number } };
+  assert.deepEqual([info.depth.completed, info.depth.dead], [1, 0]);
+  assert.deepEqual(info.definition.steps.map((x) => x.name), ['check', 'double']);
+  assert.deepEqual(await (await fetch(`${base}/v1/pipelines`)).json(), { pipelines: ['double', 'parked'] });
 });

@@ -38,6 +38,8 @@ const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
 const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) return 1 end return 0`;
 /** KEYS[1] lock key; ARGV[1] token. Deletes the lock only if the token still holds it. */
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Delayed jobs examined per promoteDelayed call. */
+const PROMOTE_PAGE = 1000;
 /** Longest a crashed producer can block admission to one queue. */
 const ADMISSION_LOCK_MS = 2000;
 /** KEYS[1] job lock key; ARGV[1] token. 1 while the token holds the lock. */
@@ -233,7 +235,9 @@ export class RedisQueueBackend implements QueueBackend {
     const queue = this.#queue(queueName);
     const now = Date.now();
     let moved = 0;
-    for (const job of await queue.getDelayed()) {
+    // BullMQ also promotes due jobs inside every claim; this pass is for queues nobody is claiming from.
+    // The delayed set is ordered by due time, so the first page holds every job that can be due.
+    for (const job of await queue.getDelayed(0, PROMOTE_PAGE - 1)) {
       if (job.timestamp + job.delay <= now) {
         try {
           await job.promote();

@@ -40,7 +40,8 @@ const TERMINAL = new Set(['completed', 'dead', 'cancelled']);
  *   POST /v1/pipelines/:name/runs/:id/cancel   cancel
  *   GET  /v1/pipelines/:name/dlq               dead-letter queue (?limit, ?offset)
  *   POST /v1/pipelines/:name/dlq/redrive       {"runId"?}: one dead run, or all
- *   GET  /v1/pipelines/:name                   queue depth by state
+ *   GET  /v1/pipelines                         pipeline names
+ *   GET  /v1/pipelines/:name                   definition (JSON form) and queue depth by state
  */
 export function registerPipelineRoutes(app: FastifyInstance, service: PipelineService): void {
   void app.register(async (scope) => {
@@ -83,7 +84,13 @@ export function registerPipelineRoutes(app: FastifyInstance, service: PipelineSe
       return { redriven: await service.redrive(req.params.name, body?.runId) };
     });
 
-    scope.get('/v1/pipelines/:name', async (req: FastifyRequest<{ Params: Params }>) => ({ name: req.params.name, depth: await service.depth(req.params.name) }));
+    scope.get('/v1/pipelines', async () => ({ pipelines: service.pipelines() }));
+
+    scope.get('/v1/pipelines/:name', async (req: FastifyRequest<{ Params: Params }>) => ({
+      name: req.params.name,
+      definition: service.definition(req.params.name),
+      depth: await service.depth(req.params.name),
+    }));
   });
 }
 
