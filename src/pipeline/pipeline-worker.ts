@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MpError } from '../errors.js';
 import type { ClaimedJob, QueueBackend } from '../queue/queue-backend.js';
 import { NO_MODELS, type ModelInvoker } from './model-invoker.js';
 import type { PipelineRegistry, RegisteredPipeline } from './pipeline-registry.js';
@@ -47,6 +48,8 @@ export class PipelineWorker {
     };
     setMaxListeners(0, this.#stopping.signal); // one listener per held run, by design
     this.#pipelines = (options.pipelines ?? options.registry.names()).map((n) => options.registry.get(n));
+    if (this.#pipelines.length === 0) throw new MpError('MP_CONFIG_INVALID', 'worker: no pipelines to serve');
+    if (!(this.#o.concurrency >= 1)) throw new MpError('MP_CONFIG_INVALID', `worker: concurrency must be >= 1, got ${this.#o.concurrency}`);
     this.#env = {
       backend: this.#o.backend, registry: this.#o.registry, invoker: this.#o.invoker, stats: this.#o.stats,
       limiter: (p, s) => this.#limiter(p, s),
