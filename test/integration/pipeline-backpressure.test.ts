@@ -38,9 +38,13 @@ for (const kind of ['sqlite', 'redis'] as const) {
   test(`${kind} pipeline backpressure: fast producers never push the queue past maxQueued and memory stays flat`, { timeout: 120_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'mp-bp-'));
     const prefix = `mp-test-${randomUUID()}`;
-    t.after(() => (kind === 'sqlite' ? rmSync(dir, { recursive: true, force: true }) : deleteKeys(prefix)));
     // Each producer gets its own backend (own connection), as separate producer processes would.
-    const open = (): QueueBackend => (kind === 'sqlite' ? new SqliteQueueBackend({ dataDir: dir }) : new RedisQueueBackend({ url: REDIS_URL, prefix }));
+    const backends: QueueBackend[] = [];
+    const open = (): QueueBackend => {
+      const b = kind === 'sqlite' ? new SqliteQueueBackend({ dataDir: dir }) : new RedisQueueBackend({ url: REDIS_URL, prefix });
+      backends.push(b);
+      return b;
+    };
     const backend = open();
     const registry = new PipelineRegistry();
     registry.addBuilt(definePipeline('bp', { maxQueued: MAX_QUEUED, leaseMs: 2000 })
@@ -49,15 +53,14 @@ for (const kind of ['sqlite', 'redis'] as const) {
         return x;
       })
       .build());
-    const producers = Array.from({ length: PRODUCERS }, () => {
-      const b = open();
-      t.after(() => b.close());
-      return new PipelineService({ backend: b, registry });
-    });
+    const producers = Array.from({ length: PRODUCERS }, () => new PipelineService({ backend: open(), registry }));
     const worker = new PipelineWorker({ backend, registry, concurrency: CONCURRENCY, idlePollMs: 5 });
+    // One hook, in order: nothing may write keys after they are deleted.
     t.after(async () => {
       await worker.stop({ drain: false });
-      await backend.close();
+      await Promise.all(backends.map((b) => b.close()));
+      if (kind === 'sqlite') rmSync(dir, { recursive: true, force: true });
+      else await deleteKeys(prefix);
     });
 
     let maxUnfinished = 0;

@@ -29,10 +29,6 @@ for (const kind of ['sqlite', 'redis'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'mp-crash-'));
     const prefix = `mp-test-${randomUUID()}`;
     const sinkPath = join(dir, 'sink.db');
-    t.after(async () => {
-      rmSync(dir, { recursive: true, force: true });
-      if (kind === 'redis') await deleteKeys(prefix);
-    });
     const backendArgs = kind === 'sqlite' ? ['--data-dir', dir] : ['--redis', REDIS_URL, '--redis-prefix', prefix];
     const backend = openQueueBackend(kind === 'sqlite' ? { dataDir: dir } : { redisUrl: REDIS_URL, redisPrefix: prefix });
     const { registry } = await loadPipelines(FIXTURE);
@@ -47,9 +43,13 @@ for (const kind of ['sqlite', 'redis'] as const) {
       { MP_CRASH_SINK: sinkPath, MP_CRASH_LEASE_MS: '500' },
     );
     const workers: ChildProcess[] = Array.from({ length: WORKERS }, start);
+    // One hook, in order: no process may write after the data is deleted.
     t.after(async () => {
       for (const w of workers) w.kill('SIGKILL');
       await Promise.all(workers.map(exited));
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+      if (kind === 'redis') await deleteKeys(prefix);
     });
 
     // Kill a random worker every 0.2-0.7 s while runs remain (up to MAX_KILLS), restarting it at once.

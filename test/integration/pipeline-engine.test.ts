@@ -28,16 +28,11 @@ interface Engine {
 type BackendKind = 'sqlite' | 'redis';
 
 async function engine(t: TestContext, kind: BackendKind, pipelines: BuiltPipeline[], opts: { start?: boolean; concurrency?: number } = {}): Promise<Engine> {
-  let backend: QueueBackend;
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-engine-'));
-    backend = new SqliteQueueBackend({ dataDir: dir, eventPollMs: 10 });
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-  } else {
-    const prefix = `mp-test-${randomUUID()}`;
-    backend = new RedisQueueBackend({ url: REDIS_URL, prefix });
-    t.after(() => deleteKeys(prefix));
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'mp-engine-'));
+  const prefix = `mp-test-${randomUUID()}`;
+  const backend: QueueBackend = kind === 'sqlite'
+    ? new SqliteQueueBackend({ dataDir: dir, eventPollMs: 10 })
+    : new RedisQueueBackend({ url: REDIS_URL, prefix });
   const registry = new PipelineRegistry();
   for (const p of pipelines) registry.addBuilt(p);
   registry.checkFunctions();
@@ -48,6 +43,8 @@ async function engine(t: TestContext, kind: BackendKind, pipelines: BuiltPipelin
   t.after(async () => {
     await worker.stop({ drain: false });
     await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (kind === 'redis') await deleteKeys(prefix);
   });
   return { service, worker, invoker, backend };
 }
