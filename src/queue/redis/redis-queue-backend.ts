@@ -1,14 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Job, Queue, QueueEvents, QueueEventsProducer, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
+import { Job, Queue, QueueEventsProducer, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { backoffDelayMs, checkPriority, QUEUE_MESSAGES, resolveRetry } from '../backoff.js';
 import {
   DEFAULT_PRIORITY, unfinished,
   type CancelOutcome, type ClaimedJob, type ClaimOptions, type EnqueueOutcome, type EnqueueRequest, type FailOptions,
   type FailOutcome, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
-  type QueueEventListener, type QueueEventType, type RetryPolicy,
+  type QueueEventListener, type QueueEventType,
 } from '../queue-backend.js';
+import { subscribeQueueEvents } from './redis-events.js';
+import {
+  ADMISSION_LOCK_MS, failureMessage, FENCED_HSET, idForKey, LOCK_HELD, mapState, PROMOTE_PAGE, RedisKeys, RELEASE_LOCK, type Envelope,
+} from './redis-scripts.js';
 
 export interface RedisQueueOptions {
   /** `redis://host:port/db`. */
@@ -17,37 +21,6 @@ export interface RedisQueueOptions {
   readonly prefix?: string;
   /** BullMQ's maxStalledCount: a lease that expires more than this many times sends the job to the DLQ. */
   readonly maxStalls?: number;
-}
-
-/** What a BullMQ job's data holds: the payload plus what BullMQ does not keep for us. */
-interface Envelope {
-  readonly p: unknown;
-  readonly r: RetryPolicy;
-  readonly k: string | null;
-  readonly pr: number;
-  /** Submission nonce: tells a fresh add from BullMQ returning the job already holding the id. */
-  readonly n: string;
-}
-
-const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
-
-/**
- * Writes `value` into the job's checkpoint hash only while `token` still holds BullMQ's job lock.
- * KEYS[1] job lock key, KEYS[2] checkpoint hash; ARGV[1] token, ARGV[2] field, ARGV[3] JSON value.
- */
-const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) return 1 end return 0`;
-/** KEYS[1] lock key; ARGV[1] token. Deletes the lock only if the token still holds it. */
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-/** Delayed jobs examined per promoteDelayed call. */
-const PROMOTE_PAGE = 1000;
-/** Longest a crashed producer can block admission to one queue. */
-const ADMISSION_LOCK_MS = 2000;
-/** KEYS[1] job lock key; ARGV[1] token. 1 while the token holds the lock. */
-const LOCK_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end return 0`;
-
-/** The BullMQ job id for an idempotency key: stable, and free of the ':' BullMQ forbids. */
-function idForKey(queue: string, key: string): string {
-  return 'k' + createHash('sha256').update(queue).update('\0').update(key).digest('hex').slice(0, 40);
 }
 
 /**
@@ -59,6 +32,7 @@ function idForKey(queue: string, key: string): string {
 export class RedisQueueBackend implements QueueBackend {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #maxStalls: number;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
@@ -72,6 +46,7 @@ export class RedisQueueBackend implements QueueBackend {
   constructor(options: RedisQueueOptions) {
     this.#redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: false });
     this.#prefix = options.prefix ?? 'mp';
+    this.#keys = new RedisKeys(this.#prefix);
     this.#maxStalls = options.maxStalls ?? 5;
   }
 
@@ -97,7 +72,7 @@ export class RedisQueueBackend implements QueueBackend {
     const queue = this.#queue(req.queue);
     const jobId = req.idempotencyKey === undefined ? randomUUID() : idForKey(req.queue, req.idempotencyKey);
     if (req.idempotencyKey !== undefined) {
-      if (await this.#redis.hexists(this.#cancelledKey(req.queue), jobId)) return { status: 'existing', id: jobId };
+      if (await this.#redis.hexists(this.#keys.cancelled(req.queue), jobId)) return { status: 'existing', id: jobId };
       if (await Job.fromId(queue, jobId)) return { status: 'existing', id: jobId };
     }
     const unlock = req.maxQueued === undefined ? null : await this.#admit(req.queue);
@@ -136,7 +111,7 @@ export class RedisQueueBackend implements QueueBackend {
    * are one step across processes; a holder that dies frees it after ADMISSION_LOCK_MS.
    */
   async #admit(queueName: string): Promise<() => Promise<void>> {
-    const key = `${this.#prefix}:${queueName}:mp-admission`;
+    const key = this.#keys.admission(queueName);
     const token = randomUUID();
     for (let pauseMs = 1; ; pauseMs = Math.min(20, pauseMs * 2)) {
       if ((await this.#redis.set(key, token, 'PX', ADMISSION_LOCK_MS, 'NX')) === 'OK') break;
@@ -152,7 +127,7 @@ export class RedisQueueBackend implements QueueBackend {
     const token = randomUUID();
     const job = (await worker.getNextJob(token, { block: false })) as Job | undefined;
     if (!job || job.id === undefined) return null;
-    const raw = await this.#redis.hgetall(this.#checkpointKey(queueName, job.id));
+    const raw = await this.#redis.hgetall(this.#keys.checkpoints(queueName, job.id));
     const checkpoints: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) checkpoints[k] = JSON.parse(v) as unknown;
     const env = job.data as Envelope;
@@ -167,11 +142,11 @@ export class RedisQueueBackend implements QueueBackend {
       this.#held.delete(job.token);
       return 'lost';
     }
-    return (await this.#redis.sismember(this.#cancelRequestKey(job.queue), job.id)) ? 'cancelled' : 'ok';
+    return (await this.#redis.sismember(this.#keys.cancelRequested(job.queue), job.id)) ? 'cancelled' : 'ok';
   }
 
   async checkpoint(job: ClaimedJob, key: string, value: unknown, progress?: unknown): Promise<boolean> {
-    const ok = await this.#redis.eval(FENCED_HSET, 2, this.#lockKey(job), this.#checkpointKey(job.queue, job.id), job.token, key, JSON.stringify(value ?? null));
+    const ok = await this.#redis.eval(FENCED_HSET, 2, this.#keys.lock(job.queue, job.id), this.#keys.checkpoints(job.queue, job.id), job.token, key, JSON.stringify(value ?? null));
     if (ok !== 1) {
       this.#held.delete(job.token);
       return false;
@@ -184,7 +159,7 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async progress(job: ClaimedJob, value: unknown): Promise<boolean> {
-    if ((await this.#redis.eval(LOCK_HELD, 1, this.#lockKey(job), job.token)) !== 1) return false;
+    if ((await this.#redis.eval(LOCK_HELD, 1, this.#keys.lock(job.queue, job.id), job.token)) !== 1) return false;
     const bull = await this.#activeJob(job);
     if (!bull) return false;
     await bull.updateProgress(value as object);
@@ -200,14 +175,14 @@ export class RedisQueueBackend implements QueueBackend {
     } catch {
       return false; // BullMQ refuses: the lock is gone or held by another token.
     }
-    await this.#redis.srem(this.#cancelRequestKey(job.queue), job.id);
+    await this.#redis.srem(this.#keys.cancelRequested(job.queue), job.id);
     return true;
   }
 
   async fail(job: ClaimedJob, error: string, options?: FailOptions): Promise<FailOutcome> {
     const bull = await this.#activeJob(job);
     if (!bull) return 'lost';
-    const cancelling = (await this.#redis.sismember(this.#cancelRequestKey(job.queue), job.id)) === 1;
+    const cancelling = (await this.#redis.sismember(this.#keys.cancelRequested(job.queue), job.id)) === 1;
     const retryable = (options?.retryable ?? true) && !cancelling;
     const willRetry = retryable && bull.attemptsMade + 1 < (bull.opts.attempts ?? 1);
     this.#held.delete(job.token);
@@ -221,7 +196,7 @@ export class RedisQueueBackend implements QueueBackend {
     if (cancelling) {
       await this.#recordCancelled(job.queue, bull, 'active');
       await bull.remove().catch(() => undefined);
-      await this.#redis.srem(this.#cancelRequestKey(job.queue), job.id);
+      await this.#redis.srem(this.#keys.cancelRequested(job.queue), job.id);
       return 'cancelled';
     }
     if (willRetry) {
@@ -260,13 +235,13 @@ export class RedisQueueBackend implements QueueBackend {
 
   async cancel(queueName: string, id: string): Promise<CancelOutcome> {
     const queue = this.#queue(queueName);
-    if (await this.#redis.hexists(this.#cancelledKey(queueName), id)) return 'finished';
+    if (await this.#redis.hexists(this.#keys.cancelled(queueName), id)) return 'finished';
     const job = await Job.fromId(queue, id);
     if (!job) return 'not-found';
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') return 'finished';
     if (state === 'active') {
-      await this.#redis.sadd(this.#cancelRequestKey(queueName), id);
+      await this.#redis.sadd(this.#keys.cancelRequested(queueName), id);
       return 'cancelling';
     }
     // Record first so an idempotent resubmission racing with the removal still finds the run.
@@ -275,8 +250,8 @@ export class RedisQueueBackend implements QueueBackend {
       await job.remove();
     } catch {
       // It became active in between: cancel it the cooperative way.
-      await this.#redis.hdel(this.#cancelledKey(queueName), id);
-      await this.#redis.sadd(this.#cancelRequestKey(queueName), id);
+      await this.#redis.hdel(this.#keys.cancelled(queueName), id);
+      await this.#redis.sadd(this.#keys.cancelRequested(queueName), id);
       return 'cancelling';
     }
     await this.#publish(queueName, 'cancelled', id, QUEUE_MESSAGES.cancelled);
@@ -304,7 +279,7 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async get(queueName: string, id: string): Promise<JobInfo | null> {
-    const cancelled = await this.#redis.hget(this.#cancelledKey(queueName), id);
+    const cancelled = await this.#redis.hget(this.#keys.cancelled(queueName), id);
     if (cancelled !== null) return JSON.parse(cancelled) as JobInfo;
     // State first: a job read after it reached a final state is consistent with that state
     // (read the other way round, a job can show 'completed' without its result).
@@ -318,7 +293,7 @@ export class RedisQueueBackend implements QueueBackend {
 
   async depth(queueName: string): Promise<QueueDepth> {
     const c = await this.#queue(queueName).getJobCounts('wait', 'prioritized', 'paused', 'delayed', 'active', 'completed', 'failed');
-    const cancelled = await this.#redis.hlen(this.#cancelledKey(queueName));
+    const cancelled = await this.#redis.hlen(this.#keys.cancelled(queueName));
     return {
       waiting: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0),
       delayed: c.delayed ?? 0,
@@ -330,38 +305,13 @@ export class RedisQueueBackend implements QueueBackend {
   }
 
   async subscribe(queueName: string, listener: QueueEventListener): Promise<() => Promise<void>> {
-    // Start right after the newest event now in the stream, so nothing published after this call is missed.
-    const last = await this.#redis.xrevrange(`${this.#prefix}:${queueName}:events`, '+', '-', 'COUNT', 1);
-    const lastEventId = last[0]?.[0] ?? '0-0';
-    // A connection we pass in counts as shared, so BullMQ leaves closing it to us.
-    const conn = this.#redis.duplicate();
-    const qe = new QueueEvents(queueName, { connection: conn, prefix: this.#prefix, lastEventId });
-    const closeEvents = async (): Promise<void> => {
-      await qe.close().catch(() => undefined);
-      conn.disconnect();
+    const stop = await subscribeQueueEvents(this.#redis, this.#prefix, queueName, this.#maxStalls, listener);
+    const once = async (): Promise<void> => {
+      this.#events.delete(once);
+      await stop();
     };
-    this.#events.add(closeEvents);
-    const emit = (type: QueueEventType, id: string | undefined, data: unknown): void => {
-      if (id) listener({ type, queue: queueName, id, data });
-    };
-    qe.on('added', (a) => emit('enqueued', a.jobId, null));
-    qe.on('active', (a) => emit('active', a.jobId, null));
-    qe.on('progress', (a) => emit('progress', a.jobId, a.data));
-    qe.on('completed', (a) => emit('completed', a.jobId, null));
-    qe.on('failed', (a) => {
-      if (a.failedReason === QUEUE_MESSAGES.cancelled) emit('cancelled', a.jobId, a.failedReason);
-      else emit('dead', a.jobId, a.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : a.failedReason);
-    });
-    // Our own events, published with QueueEventsProducer onto BullMQ's event stream.
-    const custom = qe as unknown as NodeJS.EventEmitter;
-    for (const type of ['retrying', 'cancelled', 'enqueued'] as const) {
-      custom.on(`mp-${type}`, (a: { jobId?: string; data?: string }) => emit(type, a.jobId, a.data === undefined ? null : JSON.parse(a.data)));
-    }
-    await qe.waitUntilReady();
-    return async () => {
-      this.#events.delete(closeEvents);
-      await closeEvents();
-    };
+    this.#events.add(once);
+    return once;
   }
 
   async close(): Promise<void> {
@@ -422,7 +372,7 @@ export class RedisQueueBackend implements QueueBackend {
   async #recordCancelled(queueName: string, job: Job, state: string): Promise<void> {
     const info = await this.#info(queueName, job, mapState(state));
     const snapshot: JobInfo = { ...info, state: 'cancelled', error: QUEUE_MESSAGES.cancelled, finishedAtMs: Date.now() };
-    await this.#redis.hset(this.#cancelledKey(queueName), job.id ?? '', JSON.stringify(snapshot));
+    await this.#redis.hset(this.#keys.cancelled(queueName), job.id ?? '', JSON.stringify(snapshot));
   }
 
   async #publish(queueName: string, type: QueueEventType, id: string, data: unknown): Promise<void> {
@@ -436,10 +386,10 @@ export class RedisQueueBackend implements QueueBackend {
 
   async #info(queueName: string, job: Job, state: JobState): Promise<JobInfo> {
     const env = job.data as Envelope;
-    const raw = await this.#redis.hgetall(this.#checkpointKey(queueName, job.id ?? ''));
+    const raw = await this.#redis.hgetall(this.#keys.checkpoints(queueName, job.id ?? ''));
     const checkpoints: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) checkpoints[k] = JSON.parse(v) as unknown;
-    const reason = job.failedReason === BULLMQ_STALLED_REASON ? QUEUE_MESSAGES.stalledTooOften(this.#maxStalls) : job.failedReason;
+    const reason = failureMessage(job.failedReason, this.#maxStalls);
     return {
       // BullMQ counts the successful attempt too; the contract counts failed attempts.
       id: job.id ?? '', queue: queueName, state, payload: env.p, priority: env.pr,
@@ -448,28 +398,5 @@ export class RedisQueueBackend implements QueueBackend {
       error: reason ? reason : null, progress: typeof job.progress === 'number' && job.progress === 0 ? null : job.progress,
       checkpoints, createdAtMs: job.timestamp, finishedAtMs: job.finishedOn ?? null,
     };
-  }
-
-  #lockKey(job: ClaimedJob): string {
-    return `${this.#prefix}:${job.queue}:${job.id}:lock`;
-  }
-  #checkpointKey(queueName: string, id: string): string {
-    return `${this.#prefix}:${queueName}:${id}:mp-checkpoints`;
-  }
-  #cancelledKey(queueName: string): string {
-    return `${this.#prefix}:${queueName}:mp-cancelled`;
-  }
-  #cancelRequestKey(queueName: string): string {
-    return `${this.#prefix}:${queueName}:mp-cancel-requested`;
-  }
-}
-
-function mapState(state: string): JobState {
-  switch (state) {
-    case 'completed': return 'completed';
-    case 'failed': return 'dead';
-    case 'active': return 'active';
-    case 'delayed': return 'delayed';
-    default: return 'waiting';
   }
 }
