@@ -9,6 +9,7 @@ export const ERRORS = {
   MP_PAYLOAD_TOO_LARGE: 413,
   MP_UNSUPPORTED_MEDIA_TYPE: 415,
   MP_OVERLOADED: 429,
+  MP_QUEUE_FULL: 429, // pipeline backpressure: too many queued runs; send Retry-After
   MP_INTERNAL: 500,
   MP_BACKEND: 500,
   MP_UNSUPPORTED: 501,
