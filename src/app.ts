@@ -1,11 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { ModelManager, type VersionStatus } from './lifecycle/model-manager.js';
+import { ModelManager, type LifecycleLogger, type VersionStatus } from './lifecycle/model-manager.js';
 import { OnnxBackend } from './runtime/onnx/onnx-backend.js';
 import type { Backend } from './runtime/backend.js';
 import { buildServer } from './server/build-server.js';
+import { registerPipelineRoutes } from './server/pipelines/pipeline-routes.js';
 import { MODELPLANE_VERSION } from './version.js';
 import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
+import { loadPipelines } from './pipeline/load-pipelines.js';
+import { createPipelineMetrics } from './pipeline/pipeline-metrics.js';
+import { PipelineService } from './pipeline/pipeline-service.js';
+import { PipelineWorker } from './pipeline/pipeline-worker.js';
+import { ServingModelInvoker } from './pipeline/serving-invoker.js';
+import { openQueueBackend } from './queue/open-backend.js';
+
+export interface PipelineOptions {
+  /** TS/JS module or JSON/YAML file defining the pipelines. */
+  readonly file: string;
+  /** Embedded queue directory (SQLite), used unless `redisUrl` is set. */
+  readonly dataDir: string;
+  readonly redisUrl?: string | undefined;
+  /** Runs this process works on at once; 0 = serve the pipeline API only (workers run elsewhere). */
+  readonly workerConcurrency: number;
+}
 
 export interface AppOptions {
   readonly repository: string;
@@ -13,6 +30,7 @@ export interface AppOptions {
   readonly port: number;
   readonly bodyLimitBytes: number;
   readonly logger?: Logger | false;
+  readonly pipelines?: PipelineOptions | undefined;
 }
 
 export interface RunningApp {
@@ -21,16 +39,29 @@ export interface RunningApp {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8000 */
   readonly url: string;
   readonly models: readonly VersionStatus[];
-  /** Stops accepting, finishes in-flight requests, unloads models. Idempotent. */
+  /** Stops pipeline workers (finishing their runs), stops accepting, finishes in-flight requests, unloads models. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The composition root: repository -> runtime -> scheduler -> lifecycle -> HTTP server. */
+const silentLogger: LifecycleLogger = { info() {}, warn() {}, error() {} };
+
+/** Loads every model of a repository (ONNX backend) and logs each version's state. */
+export async function openModels(repository: string, log: LifecycleLogger): Promise<ModelManager> {
+  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()]]);
+  const manager = new ModelManager(repository, backends, log);
+  for (const m of await manager.loadAll()) {
+    const line = { model: m.model, version: m.version, state: m.state, ...(m.reason ? { reason: m.reason } : {}) };
+    if (m.state === 'READY') log.info(line, `model ${m.model} version ${m.version}: ${m.state}`);
+    else log.warn(line, `model ${m.model} version ${m.version}: ${m.state}${m.reason ? ` (${m.reason})` : ''}`);
+  }
+  return manager;
+}
+
+/** The composition root: repository -> runtime -> scheduler -> lifecycle -> HTTP server (+ pipelines). */
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const logger = options.logger === undefined ? pino({ level: process.env.LOG_LEVEL ?? 'info' }) : options.logger;
-  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()]]);
   const log = logger === false ? silentLogger : logger;
-  const manager = new ModelManager(options.repository, backends, log);
+  const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
   const server = buildServer(manager, {
@@ -40,12 +71,27 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     serverVersion: MODELPLANE_VERSION,
     isReady: () => accepting && manager.allReady(),
   });
-  const models = await manager.loadAll();
-  for (const m of models) {
-    const line = { model: m.model, version: m.version, state: m.state, ...(m.reason ? { reason: m.reason } : {}) };
-    if (m.state === 'READY') log.info(line, `model ${m.model} version ${m.version}: ${m.state}`);
-    else log.warn(line, `model ${m.model} version ${m.version}: ${m.state}${m.reason ? ` (${m.reason})` : ''}`);
+
+  let stopWorkers = async (): Promise<void> => {};
+  let closeQueue = async (): Promise<void> => {};
+  if (options.pipelines) {
+    const p = options.pipelines;
+    const loaded = await loadPipelines(p.file);
+    const backend = openQueueBackend({ dataDir: p.dataDir, redisUrl: p.redisUrl });
+    const stats = createPipelineMetrics(metrics, backend, () => loaded.registry.names());
+    registerPipelineRoutes(server, new PipelineService({ backend, registry: loaded.registry, stats }));
+    // Model steps go through the server's own schedulers: pipeline work batches with online traffic.
+    const worker = p.workerConcurrency > 0
+      ? new PipelineWorker({ backend, registry: loaded.registry, invoker: new ServingModelInvoker(manager), stats, concurrency: p.workerConcurrency, onError: (err) => log.warn({ err }, 'pipeline worker') })
+      : undefined;
+    worker?.start();
+    log.info({ pipelines: loaded.registry.names(), queue: p.redisUrl ? 'redis' : p.dataDir, workerConcurrency: p.workerConcurrency }, 'pipelines ready');
+    stopWorkers = async () => {
+      await worker?.stop({ drain: true });
+    };
+    closeQueue = () => backend.close();
   }
+
   const address = await server.listen({ host: options.host, port: options.port });
   accepting = true;
   let closing: Promise<void> | undefined;
@@ -53,13 +99,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     server,
     manager,
     url: address.replace('[::1]', '127.0.0.1'),
-    models,
+    models: manager.statuses(),
     close: () => {
       accepting = false;
-      closing ??= server.close();
+      // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
+      // and the queue closes last (pipeline routes may still be answering until then).
+      closing ??= stopWorkers().then(() => server.close()).then(closeQueue);
       return closing;
     },
   };
 }
-
-const silentLogger = { info() {}, warn() {}, error() {} };

@@ -14,7 +14,6 @@ import Database from 'better-sqlite3';
 import { definePipeline } from '../../src/pipeline/pipeline-registry.js';
 import { UnrecoverableStepError } from '../../src/pipeline/step-errors.js';
 import type { JsonTensorMap } from '../../src/pipeline/model-invoker.js';
-import { OnnxModelInvoker } from './onnx-model-invoker.js';
 
 const FEATURES = 32; // the mlp-classifier's input width
 
@@ -93,6 +92,3 @@ export const pipelines = [
     .step('store', store, { retry: { maxAttempts: 3, backoffMs: 50 } })
     .build(),
 ];
-
-/** Used by `modelplane worker` / `pipeline run --with-worker` when this file is the --pipelines module. */
-export const modelInvoker = new OnnxModelInvoker();

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { isMpError } from '../errors.js';
 import { startApp } from '../app.js';
 import { MODELPLANE_VERSION } from '../version.js';
 import { parseServeOptions } from './serve-options.js';
+import { registerPipelineCommands, reportCliError } from './pipeline-commands.js';
 
 const program = new Command();
 program.name('modelplane').description('Model serving: KServe v2 / Triton-compatible inference for Node.js').version(MODELPLANE_VERSION);
@@ -14,6 +14,10 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
   .option('--http-body-limit <size>', 'largest request body, e.g. 64mb', '64mb')
+  .option('--pipelines <file>', 'also serve these pipelines at /v1/pipelines (TS/JS module or JSON/YAML)')
+  .option('--data-dir <dir>', 'embedded pipeline queue directory (SQLite), unless --redis', './.data')
+  .option('--redis <url>', 'pipeline queue on Redis (BullMQ), e.g. redis://127.0.0.1:6379')
+  .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
   .action(async (raw: Record<string, unknown>) => {
     const options = parseServeOptions(raw);
     const app = await startApp({
@@ -21,6 +25,9 @@ program
       host: options.host,
       port: options.port,
       bodyLimitBytes: options.httpBodyLimit,
+      pipelines: options.pipelines
+        ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
+        : undefined,
     });
     app.server.log.info({ url: app.url }, `modelplane ${MODELPLANE_VERSION} listening on ${app.url}`);
     // SIGTERM/SIGINT: stop accepting, finish in-flight requests, unload, exit 0.
@@ -38,7 +45,6 @@ program
     process.once('SIGINT', () => stop('SIGINT'));
   });
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`modelplane: ${isMpError(err) ? err.message : (err as Error).stack ?? String(err)}`);
-  process.exit(2);
-});
+registerPipelineCommands(program);
+
+program.parseAsync(process.argv).catch(reportCliError);

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { isMpError } from '../errors.js';
-import { loadPipelines } from '../pipeline/load-pipelines.js';
+import { openModels } from '../app.js';
+import { MpError, isMpError } from '../errors.js';
+import { loadPipelines, type LoadedPipelines } from '../pipeline/load-pipelines.js';
+import { HttpModelInvoker } from '../pipeline/http-model-invoker.js';
+import type { ModelInvoker } from '../pipeline/model-invoker.js';
+import { ServingModelInvoker } from '../pipeline/serving-invoker.js';
 import { PipelineService } from '../pipeline/pipeline-service.js';
 import { PipelineWorker } from '../pipeline/pipeline-worker.js';
 import { openQueueBackend } from '../queue/open-backend.js';
@@ -33,21 +37,56 @@ function withBackendOptions(cmd: Command): Command {
     .option('--max-stalls <n>', 'lease expiries a run may suffer before it is dead-lettered', positiveInt);
 }
 
+interface ModelFlags {
+  repository?: string;
+  modelsUrl?: string;
+}
+
+function withModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--models-url <url>', 'run model steps on this Modelplane server (v2 binary protocol), batched with its traffic')
+    .option('--repository <dir>', 'run model steps on models loaded in this process from a model repository');
+}
+
+/** Where model steps run: a server, an in-process repository, or whatever the pipelines module exports. */
+async function invokerFor(flags: ModelFlags, loaded: LoadedPipelines): Promise<{ invoker: ModelInvoker | undefined; close(): Promise<void> }> {
+  if (flags.modelsUrl && flags.repository) throw new MpError('MP_INVALID_ARG', 'give --models-url or --repository, not both');
+  if (flags.modelsUrl) return { invoker: new HttpModelInvoker(flags.modelsUrl), close: async () => {} };
+  if (flags.repository) {
+    const manager = await openModels(flags.repository, stderrLogger);
+    return { invoker: new ServingModelInvoker(manager), close: () => manager.unloadAll() };
+  }
+  return { invoker: loaded.invoker ?? undefined, close: async () => {} };
+}
+
+const stderrLogger = {
+  info(_obj: object, msg: string) {
+    process.stderr.write(`${msg}\n`);
+  },
+  warn(_obj: object, msg: string) {
+    process.stderr.write(`warning: ${msg}\n`);
+  },
+  error(_obj: object, msg: string) {
+    process.stderr.write(`error: ${msg}\n`);
+  },
+};
+
 function backendOf(flags: BackendFlags): QueueBackend {
   return openQueueBackend({ dataDir: flags.dataDir, redisUrl: flags.redis, redisPrefix: flags.redisPrefix, maxStalls: flags.maxStalls });
 }
 
 /** Registers `modelplane worker` and `modelplane pipeline run` on a commander program. */
 export function registerPipelineCommands(program: Command): void {
-  withBackendOptions(program.command('worker'))
+  withModelOptions(withBackendOptions(program.command('worker')))
     .description('run pipeline workers in this process until SIGTERM/SIGINT')
     .option('--concurrency <n>', 'runs held at once by this process (bounded prefetch)', positiveInt, 4)
     .option('--only <names>', 'comma-separated pipelines to serve (default: all in the file)')
-    .action(async (flags: BackendFlags & { concurrency: number; only?: string }) => {
+    .action(async (flags: BackendFlags & ModelFlags & { concurrency: number; only?: string }) => {
       const loaded = await loadPipelines(flags.pipelines);
+      const models = await invokerFor(flags, loaded);
       const backend = backendOf(flags);
       const worker = new PipelineWorker({
-        backend, registry: loaded.registry, invoker: loaded.invoker ?? undefined, concurrency: flags.concurrency,
+        backend, registry: loaded.registry, invoker: models.invoker, concurrency: flags.concurrency,
         pipelines: flags.only?.split(',').map((s) => s.trim()).filter(Boolean),
         onError: (err) => process.stderr.write(`worker: ${(err as Error).message}\n`),
       });
@@ -57,7 +96,7 @@ export function registerPipelineCommands(program: Command): void {
         const stop = (): void => {
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
-          void worker.stop({ drain: true }).then(() => backend.close()).then(done);
+          void worker.stop({ drain: true }).then(() => backend.close()).then(() => models.close()).then(done);
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
@@ -65,20 +104,23 @@ export function registerPipelineCommands(program: Command): void {
     });
 
   const pipeline = program.command('pipeline').description('submit and inspect pipeline runs');
-  withBackendOptions(pipeline.command('run <name>'))
+  withModelOptions(withBackendOptions(pipeline.command('run <name>')))
     .description('submit one run per input file and show progress until every run has finished')
     .requiredOption('--input <files...>', 'input files; each becomes one run with input {"path", "name"}')
     .option('--key-prefix <prefix>', 'idempotency key per file (<prefix>:<absolute path>): re-running submits nothing twice')
     .option('--with-worker [n]', 'also run an in-process worker with this concurrency (embedded, one command)', (v) => positiveInt(v))
     .option('--no-wait', 'submit and exit without waiting')
     .option('--submit-timeout-ms <ms>', 'how long one submission waits for room in a full queue', positiveInt, 60_000)
-    .action(async (name: string, flags: BackendFlags & { input: string[]; keyPrefix?: string; withWorker?: number | true; wait: boolean; submitTimeoutMs: number }) => {
+    .action(async (name: string, flags: BackendFlags & ModelFlags & { input: string[]; keyPrefix?: string; withWorker?: number | true; wait: boolean; submitTimeoutMs: number }) => {
       const loaded = await loadPipelines(flags.pipelines);
       const backend = backendOf(flags);
       const service = new PipelineService({ backend, registry: loaded.registry });
       let worker: PipelineWorker | null = null;
+      let models: { close(): Promise<void> } | null = null;
       if (flags.withWorker !== undefined) {
-        worker = new PipelineWorker({ backend, registry: loaded.registry, invoker: loaded.invoker ?? undefined, concurrency: flags.withWorker === true ? 4 : flags.withWorker, pipelines: [name] });
+        const chosen = await invokerFor(flags, loaded);
+        models = chosen;
+        worker = new PipelineWorker({ backend, registry: loaded.registry, invoker: chosen.invoker, concurrency: flags.withWorker === true ? 4 : flags.withWorker, pipelines: [name] });
         worker.start();
       }
       const bar = new ProgressBar(process.stderr, flags.input.length, name);
@@ -127,6 +169,7 @@ export function registerPipelineCommands(program: Command): void {
         await stopEvents();
         await worker?.stop({ drain: true });
         await backend.close();
+        await models?.close();
       }
     });
 }

@@ -21,13 +21,21 @@ export const ServeOptionsSchema = z.strictObject({
   port: z.coerce.number().pipe(z.int().min(0).max(65535)).default(8000),
   /** 64 MiB, Triton's default HTTP body limit. */
   httpBodyLimit: ByteSize.default(64 * 1024 * 1024),
+  /** Pipelines served at /v1/pipelines; their model steps use this server's schedulers. */
+  pipelines: z.string().min(1).optional(),
+  dataDir: z.string().min(1).default('./.data'),
+  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  pipelineWorkers: z.coerce.number().pipe(z.int().min(0).max(1024)).default(4),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 
 export function parseServeOptions(raw: unknown): ServeOptions {
   const r = ServeOptionsSchema.safeParse(raw);
   if (!r.success) {
-    const why = describeIssues(r.error).replace(/\bhttpBodyLimit\b/g, '--http-body-limit');
+    const why = describeIssues(r.error)
+      .replace(/\bhttpBodyLimit\b/g, '--http-body-limit')
+      .replace(/\bpipelineWorkers\b/g, '--pipeline-workers')
+      .replace(/\bdataDir\b/g, '--data-dir');
     throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
   }
   return r.data;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const PIPELINE_MAIN = fileURLToPath(new URL('../../src/cli/pipeline-main.ts', import.meta.url));
+export const PIPELINE_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** Starts `modelplane worker …` as a real process (the CLI entry through tsx). */
 export function spawnWorker(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {

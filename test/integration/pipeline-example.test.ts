@@ -16,7 +16,7 @@ test('pipeline example: classifies every text file with the ONNX MLP and stores 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const files = readdirSync(join(EXAMPLE, 'texts')).map((f) => join(EXAMPLE, 'texts', f));
   const { stdout } = await run(process.execPath, ['--import', 'tsx', PIPELINE_MAIN, 'pipeline', 'run', 'classify-texts',
-    '--pipelines', join(EXAMPLE, 'text-pipeline.ts'), '--data-dir', join(dir, 'q'), '--with-worker', '2', '--input', ...files],
+    '--pipelines', join(EXAMPLE, 'text-pipeline.ts'), '--repository', join(EXAMPLE, '../models'), '--data-dir', join(dir, 'q'), '--with-worker', '2', '--input', ...files],
   { env: { ...process.env, MP_EXAMPLE_OUT: dir } });
   const runs = stdout.trim().split('\n').map((l) => JSON.parse(l) as { state: string; error: string | null });
   assert.deepEqual(runs.map((r) => r.state), files.map(() => 'completed'), runs.map((r) => r.error).join('; '));

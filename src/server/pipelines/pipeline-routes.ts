@@ -45,6 +45,18 @@ const TERMINAL = new Set(['completed', 'dead', 'cancelled']);
  */
 export function registerPipelineRoutes(app: FastifyInstance, service: PipelineService): void {
   void app.register(async (scope) => {
+    // The server parses bodies as raw bytes (the v2 handler decodes JSON and binary itself); these
+    // routes take JSON, parsed here whatever the parent registered.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      const text = (body as string).trim();
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text) as unknown);
+      } catch (err) {
+        done(new MpError('MP_INVALID_ARG', `body is not valid JSON: ${(err as Error).message}`), undefined);
+      }
+    });
     scope.setErrorHandler((err: FastifyError, req, reply) => {
       if (isMpError(err)) {
         if (err.status === 429) void reply.header('retry-after', '1');
