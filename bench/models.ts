@@ -25,6 +25,16 @@ export interface BenchModel {
   headerLength: number;
 }
 
+/**
+ * Instance settings for models whose compute dominates: the session on the main thread with ORT's
+ * spinning thread pool, which measured fastest for these (docs/benchmarks.md). The tiny model keeps
+ * the defaults (own thread, no spinning), which protect request handling.
+ */
+export const COMPUTE_BOUND = { instance_kind: 'inline', onnx: { allow_spinning: true } };
+
+/** For the overload run: the instance in its own thread on one core, leaving the other to HTTP. */
+export const OVERLOAD_INSTANCE = { instance_kind: 'worker', onnx: { intra_op_threads: 1 } };
+
 export const WORK_DIR = resolve('bench/.work');
 
 const TINY: MlpSpec = { features: 32, hidden: [64, 64], classes: 4, seed: 42 };
@@ -44,7 +54,7 @@ function writeBody(name: string, input: string, shape: number[], data: Float32Ar
   return { bodyFile, sampleFile, headerLength: header.byteLength };
 }
 
-function mlp(name: string, title: string, spec: MlpSpec, dynamicBatching: Record<string, unknown>): BenchModel {
+function mlp(name: string, title: string, spec: MlpSpec, dynamicBatching: Record<string, unknown>, extraConfig?: Record<string, unknown>): BenchModel {
   const file = join(WORK_DIR, 'files', `${name}.onnx`);
   if (!existsSync(file)) writeFileSync(file, buildMlpModel(spec));
   const data = new Float32Array(spec.features);
@@ -52,7 +62,7 @@ function mlp(name: string, title: string, spec: MlpSpec, dynamicBatching: Record
   return {
     name, title, file, input: 'input', shape: [1, spec.features],
     output: { name: 'probabilities', shape: [1, spec.classes] },
-    maxBatchSize: 64, dynamicBatching,
+    maxBatchSize: 64, dynamicBatching, extraConfig,
     ...writeBody(name, 'input', [1, spec.features], data, 'probabilities'),
   };
 }
@@ -68,7 +78,7 @@ async function ocr(): Promise<BenchModel> {
       max_queue_delay_us: 0,
       padding: { inputs: { x: { dim: 2, value: 0 } }, outputs: { 'softmax_11.tmp_0': { dim: 0, input: 'x' } } },
     },
-    extraConfig: { warmup: { inputs: { x: { dims: [3, 48, x.shape[3]!], data: 'random' } } } },
+    extraConfig: { ...COMPUTE_BOUND, warmup: { inputs: { x: { dims: [3, 48, x.shape[3]!], data: 'random' } } } },
     ...writeBody('ocr-recognition', 'x', [...x.shape], x.data as Float32Array, 'softmax_11.tmp_0'),
   };
 }
@@ -78,7 +88,7 @@ export async function prepareModels(which: readonly string[]): Promise<BenchMode
   const out: BenchModel[] = [];
   for (const w of which) {
     if (w === 'tiny') out.push(mlp('tiny-mlp', 'generated MLP 32-64-64-4 (tiny, HTTP-bound)', TINY, { max_queue_delay_us: 0 }));
-    else if (w === 'wide') out.push(mlp('wide-mlp', 'generated MLP 2048-8192-8192-512 (352 MB, compute-bound)', WIDE, { max_queue_delay_us: 0 }));
+    else if (w === 'wide') out.push(mlp('wide-mlp', 'generated MLP 2048-8192-8192-512 (352 MB, compute-bound)', WIDE, { max_queue_delay_us: 0 }, COMPUTE_BOUND));
     else if (w === 'ocr') out.push(await ocr());
     else throw new Error(`unknown bench model '${w}' (tiny, wide, ocr)`);
   }
