@@ -69,14 +69,14 @@ async function sweep(model: BenchModel, server: ServerHandle): Promise<Point[]> 
     const point: Point = {
       concurrency,
       throughput: median(runs.map((r) => r.ok / r.seconds)),
-      p50: median(runs.map((r) => r.ok_ms.p50)),
-      p95: median(runs.map((r) => r.ok_ms.p95)),
-      p99: median(runs.map((r) => r.ok_ms.p99)),
+      p50: median(runs.map((r) => r.ok_ms.p50 ?? NaN)),
+      p95: median(runs.map((r) => r.ok_ms.p95 ?? NaN)),
+      p99: median(runs.map((r) => r.ok_ms.p99 ?? NaN)),
       cpuPercent: median(runs.map((r) => r.cpuPercent)),
       nonOk: runs.reduce((n, r) => n + (r.requests - r.ok), 0),
       errors: runs.reduce((n, r) => n + r.errors, 0),
     };
-    console.log(`    c=${concurrency}: ${point.throughput.toFixed(0)} inf/s, p50 ${point.p50.toFixed(2)} ms, p99 ${point.p99.toFixed(2)} ms, cpu ${point.cpuPercent.toFixed(0)}%`);
+    console.log(`    c=${concurrency}: ${fmt(point.throughput)} inf/s, p50 ${fmt(point.p50, 2)} ms, p99 ${fmt(point.p99, 2)} ms, cpu ${fmt(point.cpuPercent)}%, non-200 ${point.nonOk + point.errors}`);
     points.push(point);
   }
   return points;
@@ -149,8 +149,8 @@ async function benchModel(model: BenchModel): Promise<ModelResult> {
   return result;
 }
 
-function fmt(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : '—';
+function fmt(n: number | null, digits = 0): string {
+  return n !== null && Number.isFinite(n) ? n.toFixed(digits) : '—';
 }
 
 function renderMarkdown(results: ModelResult[], command: string): string {
@@ -170,12 +170,12 @@ function renderMarkdown(results: ModelResult[], command: string): string {
       }
     }
     const a = r.configs.find((c) => c.key === 'a')!;
-    const b = r.configs.find((c) => c.key === 'b')!;
-    const cc = r.configs.find((c) => c.key === 'c')!;
+    const b = r.configs.find((c) => c.key === 'b');
+    const cc = r.configs.find((c) => c.key === 'c');
     const e = r.configs.find((c) => c.key === 'e');
     const bestD = Math.max(...r.inProcess.map((p) => p.inferencesPerSecond));
     const bestA = Math.max(...a.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));
-    const at = (c: ConfigResult, n: number) => c.points.find((p) => p.concurrency === n);
+    const at = (c: ConfigResult | undefined, n: number) => c?.points.find((p) => p.concurrency === n);
     lines.push('', '| ratio (same run) | value |', '|---|---:|');
     lines.push(`| (a) best at concurrency ≤ 64 / (d) best | ${fmt((bestA / bestD) * 100, 1)}% (${fmt(bestA)} / ${fmt(bestD)}) |`);
     const a64 = at(a, 64);
@@ -212,10 +212,62 @@ function plot(r: ModelResult): string {
   ]);
 }
 
-const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const models = await prepareModels(MODELS);
+/**
+ * Rebuilds the report from a run's console log (`--from-log FILE`), for a run whose report was not
+ * written (e.g. it was stopped after the models of interest). Only what the log prints is known.
+ */
+function resultsFromLog(text: string): ModelResult[] {
+  const titles = new Map([['tiny', 'tiny-mlp'], ['2048-8192', 'wide-mlp'], ['PP-OCRv4', 'ocr-recognition']]);
+  const out: ModelResult[] = [];
+  let model: ModelResult | undefined;
+  let config: ConfigResult | undefined;
+  for (const line of text.split('\n')) {
+    const name = [...titles].find(([k]) => !line.startsWith(' ') && line.includes(k))?.[1];
+    if (name) {
+      model = { model: name, title: line.trim(), inProcess: [], configs: [] };
+      out.push(model);
+      continue;
+    }
+    if (!model) continue;
+    let m = /^ {2}\(d\) in-process batch (\d+): ([\d.]+) inf\/s \(p50 ([\d.]+) ms/.exec(line);
+    if (m) {
+      model.inProcess.push({ batch: Number(m[1]), inferencesPerSecond: Number(m[2]), spreadPercent: NaN, p50LatencyMs: Number(m[3]) });
+      continue;
+    }
+    m = /^ {2}\(([a-e])\) (.+)$/.exec(line);
+    if (m) {
+      config = { key: m[1]!, label: m[2]!, points: [], peakRssMiB: NaN };
+      model.configs.push(config);
+      continue;
+    }
+    m = /^ {4}c=(\d+): ([\d.—]+) inf\/s, p50 ([\d.—]+) ms, p99 ([\d.—]+) ms, cpu ([\d.—]+)%/.exec(line);
+    if (m && config) {
+      const n = (v: string) => (v === '—' ? NaN : Number(v));
+      config.points.push({ concurrency: Number(m[1]), throughput: n(m[2]!), p50: n(m[3]!), p95: NaN, p99: n(m[4]!), cpuPercent: n(m[5]!), nonOk: 0, errors: 0 });
+      continue;
+    }
+    m = /^ {2}overload at (\d+)\/s: ok (\d+), refused (\d+), ok p99 ([\d.]+) ms, refusal p99 ([\d.]+) ms, rss (\d+)\.\.(\d+) MiB/.exec(line);
+    if (m) {
+      const none = { p50: NaN, p95: NaN, max: NaN };
+      model.overload = {
+        sustainablePerSecond: Number(m[1]) / 3, offeredPerSecond: Number(m[1]), queueTimeoutMs: 250, maxQueueSize: 256,
+        load: { requests: Number(m[2]) + Number(m[3]), ok: Number(m[2]), status: { 200: Number(m[2]) }, errors: 0, seconds: 10,
+          ok_ms: { ...none, p99: Number(m[4]) }, refused_ms: { ...none, p99: Number(m[5]), count: Number(m[3]) } },
+        rssMiB: { first: Number(m[6]), max: Number(m[7]), last: NaN, samples: 0 },
+      };
+    }
+  }
+  return out;
+}
+
+const fromLog = option('from-log', '');
+const command = fromLog ? option('command', 'npm run bench') : `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const results: ModelResult[] = [];
-for (const model of models) results.push(await benchModel(model));
+if (fromLog) {
+  results.push(...resultsFromLog((await import('node:fs')).readFileSync(fromLog, 'utf8')));
+} else {
+  for (const model of await prepareModels(MODELS)) results.push(await benchModel(model));
+}
 mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'results.json'), JSON.stringify({ command, date: new Date().toISOString(), results }, null, 2));
 writeFileSync(join(OUT, 'results.md'), renderMarkdown(results, command));
