@@ -1,4 +1,5 @@
 import { MpError, isMpError } from '../errors.js';
+import { VERSION_PATTERN } from '../config/model-config.js';
 import type { Backend } from '../runtime/backend.js';
 import { scanRepository, type ModelEntry } from '../repository/model-repository.js';
 import type { ServingContext } from './serving-context.js';
@@ -107,7 +108,7 @@ export class ModelManager {
     const slot = this.models.get(model);
     if (!slot) throw notFound(model);
     if (version !== undefined && version !== '') {
-      const n = /^[1-9][0-9]{0,9}$/.test(version) ? Number(version) : NaN;
+      const n = VERSION_PATTERN.test(version) ? Number(version) : NaN;
       const v = slot.versions.get(n);
       if (!v) throw new MpError('MP_MODEL_NOT_FOUND', `model '${model}' has no version '${version}'`);
       if (v.state !== 'READY' || !v.context) throw notReady(model, n, v);

@@ -43,11 +43,16 @@ export function outputsForBatch(layout: BatchLayout, requests: readonly Inferenc
   return layout.outputNames.filter((n) => wanted.has(n));
 }
 
+/** The batch's length along each padded input dimension: the longest request's. */
+export function batchPadLengths(layout: BatchLayout, requests: readonly InferenceRequest[]): number[] {
+  return layout.paddedInputs.map((_, k) => Math.max(...requests.map((r) => r.padLengths[k]!)));
+}
+
 /**
- * Concatenates the requests' inputs along the batch dimension, padding variable dimensions to the
- * longest request. A batch of one passes its tensors through untouched (no copy).
+ * Concatenates the requests' inputs along the batch dimension, padding variable dimensions to
+ * `padLengths` (from batchPadLengths). A batch of one passes its tensors through untouched (no copy).
  */
-export function assembleInputs(layout: BatchLayout, requests: readonly InferenceRequest[]): TensorMap {
+export function assembleInputs(layout: BatchLayout, requests: readonly InferenceRequest[], padLengths: readonly number[]): TensorMap {
   if (requests.length === 1) return requests[0]!.inputs;
   const first = requests[0]!;
   const total = requests.reduce((n, r) => n + r.batchSize, 0);
@@ -58,7 +63,7 @@ export function assembleInputs(layout: BatchLayout, requests: readonly Inference
     const itemShape = model.shape.slice(1);
     if (padIndex >= 0) {
       const pad = layout.paddedInputs[padIndex]!;
-      itemShape[pad.dim] = Math.max(...requests.map((r) => r.padLengths[padIndex]!));
+      itemShape[pad.dim] = padLengths[padIndex]!;
       out.set(name, concatPadded(name, requests, total, itemShape, pad.dim, pad.value));
     } else {
       out.set(name, concatPlain(name, requests, total, itemShape));

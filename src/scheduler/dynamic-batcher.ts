@@ -1,7 +1,7 @@
 import { MpError, isMpError, type ErrorCode } from '../errors.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
 import type { TensorMap } from '../tensor/tensor.js';
-import { assembleInputs, outputsForBatch, scatterOutputs, type BatchLayout } from './batch-assembler.js';
+import { assembleInputs, batchPadLengths, outputsForBatch, scatterOutputs, type BatchLayout } from './batch-assembler.js';
 import type { BatchPolicy } from './batch-policy.js';
 import { systemClock, type Clock } from './clock.js';
 import type { InferenceRequest } from './inference-request.js';
@@ -179,14 +179,13 @@ export class DynamicBatcher {
     for (const r of requests) {
       this.queues[r.levelIndex]!.shift();
       this.forget(r);
-      r.phase = RUNNING;
     }
     const startUs = this.clock.nowUs();
     for (const r of requests) this.stats.requestQueued(startUs - r.enqueuedAtUs);
-    const padLengths = this.layout.paddedInputs.map((_, k) => Math.max(...requests.map((r) => r.padLengths[k]!)));
+    const padLengths = batchPadLengths(this.layout, requests);
     let inputs: TensorMap;
     try {
-      inputs = assembleInputs(this.layout, requests);
+      inputs = assembleInputs(this.layout, requests, padLengths);
     } catch (err) {
       this.failBatch(requests, err);
       return;
@@ -245,7 +244,7 @@ export class DynamicBatcher {
     this.notifyIfIdle();
   }
 
-  /** Bookkeeping for a request leaving the queue (dispatched, expired, cancelled). */
+  /** Bookkeeping for a request leaving the queue (dispatched, expired, cancelled): it is no longer QUEUED. */
   private forget(r: InferenceRequest): void {
     this.liveCount[r.levelIndex]!--;
     this.liveRows[r.levelIndex]! -= r.batchSize;

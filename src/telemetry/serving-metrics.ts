@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelManager } from '../lifecycle/model-manager.js';
+import type { ServingContext } from '../lifecycle/serving-context.js';
 
 /**
  * Prometheus metrics for serving, read from each version's statistics when scraped, so the request
@@ -25,16 +26,16 @@ export function servingMetricsRegistry(manager: ModelManager, registry = new Reg
       }
     },
   });
-  new Counter({
-    name: 'modelplane_inferences_total',
-    help: 'Rows inferred (a request with a batch of 4 counts 4).',
-    labelNames: [...labelNames],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of manager.readyContexts()) this.inc({ model: c.name, version: String(c.version) }, c.statistics.inferenceCount);
-    },
-  });
+  /** A counter with one value per READY version, read from its statistics at scrape time. */
+  const perVersion = (name: string, help: string, value: (c: ServingContext) => number) =>
+    new Counter({
+      name, help, labelNames: [...labelNames], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of manager.readyContexts()) this.inc({ model: c.name, version: String(c.version) }, value(c));
+      },
+    });
+  perVersion('modelplane_inferences_total', 'Rows inferred (a request with a batch of 4 counts 4).', (c) => c.statistics.inferenceCount);
   new Counter({
     name: 'modelplane_batch_executions_total',
     help: 'Batches executed, by batch size.',
@@ -47,17 +48,9 @@ export function servingMetricsRegistry(manager: ModelManager, registry = new Reg
       }
     },
   });
-  const seconds = (name: string, help: string, pick: (s: ReturnType<ModelManager['readyContexts']>[number]['statistics']) => { ns: number }) =>
-    new Counter({
-      name, help, labelNames: [...labelNames], registers: [registry],
-      collect() {
-        this.reset();
-        for (const c of manager.readyContexts()) this.inc({ model: c.name, version: String(c.version) }, pick(c.statistics).ns / 1e9);
-      },
-    });
-  seconds('modelplane_queue_seconds_total', 'Time requests spent queued before their batch ran.', (s) => s.queue);
-  seconds('modelplane_compute_seconds_total', 'Time spent executing batches.', (s) => s.computeInfer);
-  seconds('modelplane_request_seconds_total', 'End-to-end time of successful requests inside the scheduler.', (s) => s.success);
+  perVersion('modelplane_queue_seconds_total', 'Time requests spent queued before their batch ran.', (c) => c.statistics.queue.ns / 1e9);
+  perVersion('modelplane_compute_seconds_total', 'Time spent executing batches.', (c) => c.statistics.computeInfer.ns / 1e9);
+  perVersion('modelplane_request_seconds_total', 'End-to-end time of successful requests inside the scheduler.', (c) => c.statistics.success.ns / 1e9);
   new Gauge({
     name: 'modelplane_queue_depth',
     help: 'Requests waiting in the scheduler queue now.',
