@@ -26,6 +26,11 @@ export const ServeOptionsSchema = z.strictObject({
   dataDir: z.string().min(1).default('./.data'),
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   pipelineWorkers: z.coerce.number().pipe(z.int().min(0).max(1024)).default(4),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  accessLog: z.boolean().default(true),
+  metrics: z.boolean().default(true),
+  otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  traceSampleRatio: z.coerce.number().pipe(z.number().min(0).max(1)).default(1),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 
@@ -35,7 +40,10 @@ export function parseServeOptions(raw: unknown): ServeOptions {
     const why = describeIssues(r.error)
       .replace(/\bhttpBodyLimit\b/g, '--http-body-limit')
       .replace(/\bpipelineWorkers\b/g, '--pipeline-workers')
-      .replace(/\bdataDir\b/g, '--data-dir');
+      .replace(/\bdataDir\b/g, '--data-dir')
+      .replace(/\blogLevel\b/g, '--log-level')
+      .replace(/\botlpEndpoint\b/g, '--otlp-endpoint')
+      .replace(/\btraceSampleRatio\b/g, '--trace-sample-ratio');
     throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
   }
   return r.data;

@@ -20,6 +20,18 @@ export const TensorSpecSchema = z.strictObject({
 });
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
+export const OutputSpecSchema = TensorSpecSchema.extend({
+  /**
+   * Marks an output as class scores along its last dimension (`logits` are softmaxed first): the
+   * top-1 score of every row is recorded in the `modelplane_output_confidence` histogram.
+   */
+  confidence: z.enum(['probabilities', 'logits']).optional(),
+}).refine((o) => o.confidence === undefined || ['FP16', 'FP32', 'FP64'].includes(o.datatype), {
+  message: 'confidence needs a floating-point output (FP16, FP32 or FP64)',
+  path: ['confidence'],
+});
+export type OutputSpec = z.infer<typeof OutputSpecSchema>;
+
 export const VersionPolicySchema = z.union([
   z.strictObject({ latest: z.strictObject({ num_versions: z.int().positive() }) }),
   z.strictObject({ all: z.strictObject({}) }),
@@ -95,7 +107,7 @@ export const ModelConfigSchema = z.strictObject({
   backend: z.enum(['onnx']).default('onnx'),
   max_batch_size: z.int().nonnegative().max(1 << 16).default(0),
   inputs: z.array(TensorSpecSchema).default([]),
-  outputs: z.array(TensorSpecSchema).default([]),
+  outputs: z.array(OutputSpecSchema).default([]),
   version_policy: VersionPolicySchema.default({ latest: { num_versions: 1 } }),
   instance_count: z.int().positive().max(64).default(1),
   /**

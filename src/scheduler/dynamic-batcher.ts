@@ -6,6 +6,7 @@ import type { BatchPolicy } from './batch-policy.js';
 import { systemClock, type Clock } from './clock.js';
 import type { InferenceRequest } from './inference-request.js';
 import { RequestQueue } from './request-queue.js';
+import { startBatchSpan, type RequestTrace } from './request-trace.js';
 import { noopSchedulerStats, type SchedulerStats } from './stats.js';
 
 const QUEUED = 1;
@@ -79,7 +80,6 @@ export class DynamicBatcher {
     if (req.phase !== QUEUED || req.settled) return false;
     this.forget(req);
     req.reject(new MpError('MP_CANCELLED', 'the client closed the connection'));
-    this.stats.requestRejected('MP_CANCELLED');
     this.notifyIfIdle();
     return true;
   }
@@ -181,34 +181,59 @@ export class DynamicBatcher {
       this.forget(r);
     }
     const startUs = this.clock.nowUs();
-    for (const r of requests) this.stats.requestQueued(startUs - r.enqueuedAtUs);
+    let rows = 0;
+    let traces: RequestTrace[] | undefined;
+    for (const r of requests) {
+      r.queueUs = startUs - r.enqueuedAtUs;
+      this.stats.requestQueued(r.queueUs);
+      rows += r.batchSize;
+      if (r.trace) (traces ??= []).push(r.trace);
+    }
+    const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
+    if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);
     let inputs: TensorMap;
     try {
       inputs = assembleInputs(this.layout, requests, padLengths);
     } catch (err) {
+      batchSpan?.end();
       this.failBatch(requests, err);
       return;
     }
+    const inferStartUs = this.clock.nowUs();
     const running = this.pool.tryRun(inputs, outputsForBatch(this.layout, requests));
     if (!running) {
+      batchSpan?.end();
       this.failBatch(requests, new MpError('MP_INTERNAL', 'no idle instance for a formed batch'));
       return;
     }
-    const rows = requests.reduce((n, r) => n + r.batchSize, 0);
     running.then(
       (outputs) => {
-        const computeUs = this.clock.nowUs() - startUs;
+        const inferEndUs = this.clock.nowUs();
+        const inferUs = inferEndUs - inferStartUs;
+        const computeUs = inferEndUs - startUs;
         this.ewmaBatchUs = this.ewmaBatchUs === 0 ? computeUs : 0.8 * this.ewmaBatchUs + 0.2 * computeUs;
-        this.stats.batchExecuted(rows, requests.length, computeUs);
+        this.stats.outputsComputed(outputs);
+        // Requests learn their compute time before they are answered (for logs and traces).
+        for (const r of requests) {
+          r.computeUs = computeUs;
+          r.batchRows = rows;
+        }
         try {
           scatterOutputs(this.layout, requests, outputs, padLengths);
         } catch (err) {
           this.failBatch(requests, err);
         }
+        this.stats.batchExecuted(rows, requests.length, {
+          inputUs: inferStartUs - startUs,
+          inferUs,
+          outputUs: this.clock.nowUs() - inferEndUs,
+        });
+        batchSpan?.end();
         this.notifyIfIdle();
       },
       (err: unknown) => {
+        batchSpan?.end();
         this.failBatch(requests, err);
         this.notifyIfIdle();
       },
@@ -236,7 +261,6 @@ export class DynamicBatcher {
         if (lastStartUs <= nowUs) {
           this.forget(r);
           r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
-          this.stats.requestRejected('MP_QUEUE_TIMEOUT');
         } else if (lastStartUs < next) next = lastStartUs;
       }
     }
@@ -283,7 +307,6 @@ export class DynamicBatcher {
   }
 
   private refuse(code: ErrorCode): ErrorCode {
-    this.stats.requestRejected(code);
     return code;
   }
 

@@ -105,15 +105,24 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
 
 async function handleInfer(manager: ModelManager, options: V2Options, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<void> {
   const ctx = manager.resolve(request.params.model, request.params.version);
-  const body = request.body;
-  if (!Buffer.isBuffer(body)) throw new MpError('MP_INVALID_ARG', 'the request has no body');
-  const headerLength = request.headers['inference-header-content-length'];
-  const parsed = parseInferRequest(
-    body,
-    Array.isArray(headerLength) ? headerLength[0] : headerLength,
-    request.headers['content-encoding'],
-    options.bodyLimitBytes,
-  );
+  const timing = { queueUs: 0, computeUs: 0, batchRows: 0 };
+  request.inference = { model: ctx.name, version: ctx.version, timing };
+  let parsed: ReturnType<typeof parseInferRequest>;
+  try {
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) throw new MpError('MP_INVALID_ARG', 'the request has no body');
+    const headerLength = request.headers['inference-header-content-length'];
+    parsed = parseInferRequest(
+      body,
+      Array.isArray(headerLength) ? headerLength[0] : headerLength,
+      request.headers['content-encoding'],
+      options.bodyLimitBytes,
+    );
+  } catch (err) {
+    // Counted against the model it was meant for (unknown models are not: their names would be unbounded labels).
+    ctx.statistics.requestFailed(0, err instanceof MpError ? err.code : 'MP_INVALID_ARG');
+    throw err;
+  }
   // A client that hangs up while its request is queued should not cost an inference.
   const aborter = new AbortController();
   const onClose = () => {
@@ -125,6 +134,8 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     priority: parsed.priority,
     timeoutUs: parsed.timeoutUs,
     signal: aborter.signal,
+    trace: request.traceParent ?? undefined,
+    timing,
   });
   const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0);
   if (response.headerLength !== undefined) {
