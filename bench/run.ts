@@ -93,8 +93,9 @@ async function measureConfig(model: BenchModel, key: string, label: string, args
   }
 }
 
+/** Access logs off: this benchmark measures serving; bench/observability.ts measures what logs and metrics cost. */
 function serveArgs(repo: string): string[] {
-  return ['src/cli/main.ts', 'serve', '--repository', repo, '--port', '0'];
+  return ['src/cli/main.ts', 'serve', '--repository', repo, '--port', '0', '--no-access-log'];
 }
 
 async function overload(model: BenchModel): Promise<OverloadResult> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 
@@ -17,8 +17,12 @@ export interface ServerHandle {
 
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-/** Starts a server script as a child process and waits for the line that tells its URL. */
-export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerHandle> {
+/**
+ * Starts a server script as a child process and waits for the line that tells its URL. After that
+ * its stdout goes to `logFile` (or is drained), as a log shipper would take it: the bench process
+ * never parses log lines during a measurement.
+ */
+export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string): Promise<ServerHandle> {
   const child = spawn(process.execPath, [...TSX, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -33,6 +37,10 @@ export function startServerProcess(args: string[], env: Record<string, string> =
       const m = /LISTENING (http:\/\/\S+)/.exec(line) ?? /"url":"(http:\/\/[^"]+)"/.exec(line);
       if (!m) return;
       clearTimeout(timer);
+      lines.removeAllListeners('line');
+      lines.close();
+      if (logFile) child.stdout!.pipe(createWriteStream(logFile));
+      else child.stdout!.resume();
       resolve(handle(child, m[1]!));
     });
   });
