@@ -2,8 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { LoadResult, LoadSpec } from './load-worker.js';
+import { cpuPlan, pinnedCommand, type CpuPlan } from './cpu-plan.js';
 
 const TSX = ['--import', 'tsx'];
+
+let plan: CpuPlan = cpuPlan(false);
+
+/** Pins every process started from now on according to `p` (see cpu-plan.ts). */
+export function useCpuPlan(p: CpuPlan): void {
+  plan = p;
+}
 
 export interface ServerHandle {
   readonly url: string;
@@ -23,9 +31,10 @@ const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
  * never parses log lines during a measurement.
  */
 export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [...TSX, ...args], {
+  const [command, argv] = pinnedCommand(plan.measured, [...TSX, ...args]);
+  const child = spawn(command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ORT_INTRA_OP_THREADS: String(plan.measuredCpus), ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -74,12 +83,13 @@ function handle(child: ChildProcess, url: string): ServerHandle {
 
 /** Runs one load-generator process and returns what it measured. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return runJsonChild<LoadResult>(['bench/lib/load-worker.ts', JSON.stringify(spec)]);
+  return runJsonChild<LoadResult>(['bench/lib/load-worker.ts', JSON.stringify(spec)], 'loadgen');
 }
 
-/** Runs a TS script in a fresh process and parses the last JSON line it prints. */
-export function runJsonChild<T>(args: string[]): Promise<T> {
-  const child = spawn(process.execPath, [...TSX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a TS script in a fresh process (on the measured CPUs, or the load generator's) and parses the last JSON line it prints. */
+export function runJsonChild<T>(args: string[], role: 'measured' | 'loadgen' = 'measured'): Promise<T> {
+  const [command, argv] = pinnedCommand(role === 'loadgen' ? plan.loadgen : plan.measured, [...TSX, ...args]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORT_INTRA_OP_THREADS: String(plan.measuredCpus) } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
