@@ -21,6 +21,8 @@ export interface InferOptions {
   readonly trace?: TraceParent | undefined;
   /** Filled in when the request settles, for access logs. */
   readonly timing?: RequestTiming | undefined;
+  /** µs the request already spent before `infer` (receiving, parsing): counted against its timeout. */
+  readonly elapsedUs?: number | undefined;
 }
 
 /** Where one request's time went, in µs, and the rows of the batch it ran in. */
@@ -113,6 +115,7 @@ export class ServingContext {
           reject(error);
         },
       );
+      if (options.elapsedUs) request.elapsedBeforeUs = options.elapsedUs;
       if (options.trace) request.trace = new RequestTrace(options.trace, { 'modelplane.model': this.name, 'modelplane.version': this.version });
       stats.inFlight++;
       const refusal = this.batcher.submit(request);

@@ -32,6 +32,7 @@ export class DynamicBatcher {
   /** Smoothed execution time of one batch, for deadline admission and Retry-After. */
   private ewmaBatchUs = 0;
   private closed = false;
+  private pumpDeferred = false;
   private idleWaiters: Array<() => void> = [];
   private readonly taken: InferenceRequest[] = [];
 
@@ -45,7 +46,7 @@ export class DynamicBatcher {
     this.queues = policy.levels.map(() => new RequestQueue<InferenceRequest>());
     this.liveCount = policy.levels.map(() => 0);
     this.liveRows = policy.levels.map(() => 0);
-    pool.onIdle = () => this.pump();
+    pool.onIdle = () => this.schedulePump();
   }
 
   /** Requests waiting (not yet running). */
@@ -60,7 +61,9 @@ export class DynamicBatcher {
     if (!level) return this.refuse('MP_INVALID_ARG');
     if (this.liveCount[levelIndex]! >= level.maxQueueSize) return this.refuse('MP_OVERLOADED');
     const now = this.clock.nowUs();
-    const timeoutUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
+    // The timeout bounds the answer as the client sees it: time already spent receiving the request counts.
+    const configuredUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
+    const timeoutUs = configuredUs > 0 ? Math.max(1, configuredUs - req.elapsedBeforeUs) : 0;
     if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return this.refuse('MP_QUEUE_TIMEOUT');
     req.levelIndex = levelIndex;
     req.enqueuedAtUs = now;
@@ -71,7 +74,7 @@ export class DynamicBatcher {
     this.liveRows[levelIndex]! += req.batchSize;
     this.totalLive++;
     if (req.deadlineUs > 0 && req.deadlineUs - this.ewmaBatchUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.ewmaBatchUs;
-    this.pump();
+    this.schedulePump();
     return null;
   }
 
@@ -109,6 +112,21 @@ export class DynamicBatcher {
       }
     }
     this.notifyIfIdle();
+  }
+
+  /**
+   * Pumps once the requests that arrived with this one are queued too (see Clock.defer): under
+   * load, a freed instance then takes everything that came in meanwhile, not the first arrival alone.
+   */
+  private schedulePump(): void {
+    const defer = this.clock.defer;
+    if (!defer) return this.pump();
+    if (this.pumpDeferred) return;
+    this.pumpDeferred = true;
+    defer(() => {
+      this.pumpDeferred = false;
+      this.pump();
+    });
   }
 
   /** Forms and dispatches batches while an instance is idle and the policy says send. */

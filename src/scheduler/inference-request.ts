@@ -16,6 +16,8 @@ export class InferenceRequest implements Queued {
   enqueuedAtUs = 0;
   /** Absolute deadline in the scheduler clock's µs; 0 = none. */
   deadlineUs = 0;
+  /** Time spent before submission (receiving and parsing the HTTP request), counted against the timeout. */
+  elapsedBeforeUs = 0;
   /** Filled by the scheduler: µs queued, µs its batch took (input + infer + output), rows in that batch. */
   queueUs = 0;
   computeUs = 0;

@@ -136,6 +136,7 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     signal: aborter.signal,
     trace: request.traceParent ?? undefined,
     timing,
+    elapsedUs: reply.elapsedTime * 1000,
   });
   const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0);
   if (response.headerLength !== undefined) {

@@ -1,6 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FakeClock } from './fake-clock.js';
 import { flush, harness } from './harness.js';
+
+test('scheduler: requests that arrive in the same event-loop turn share a batch, even when an instance is idle', async () => {
+  const h = harness({ max_batch_size: 8 }, 1, [2], new FakeClock({ deferring: true }));
+  const outcomes = [1, 2, 3].map((t) => h.submit(t));
+  assert.deepEqual(h.batchTags(), [], 'nothing runs before the turn\'s I/O is handled');
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3]]);
+  // While it runs, more arrive; when it finishes, they go together in the next turn.
+  h.submit(4);
+  h.submit(5);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3]], 'the instance is busy');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3], [4, 5]]);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.ok(outcomes.every((o) => o.settled && o.outputs));
+});
 
 test('scheduler: while the instance is busy, queued requests form one batch up to max_batch_size', async () => {
   const h = harness({ max_batch_size: 4 });
@@ -122,6 +143,17 @@ test('scheduler: a request still queued at its deadline is rejected with MP_QUEU
   await flush();
   assert.ok(running.outputs, 'the running request is not affected');
   assert.equal(h.instances[0]!.batches.length, 1, 'the expired request never runs');
+});
+
+test('scheduler: time a request already spent before submission (receiving, parsing) counts against its timeout', async () => {
+  const h = harness({ max_batch_size: 1, dynamic_batching: { default_queue_policy: { default_timeout_us: 500 } } });
+  h.submit(1);
+  const late = h.submit(2, 1, { elapsedUs: 400 });
+  const fresh = h.submit(3);
+  h.clock.advance(100);
+  await flush();
+  assert.equal(late.error?.code, 'MP_QUEUE_TIMEOUT', '400 µs before + 100 µs queued = its 500 µs');
+  assert.equal(fresh.settled, false);
 });
 
 test('scheduler: the timeout parameter overrides the default only where allowed', async () => {
