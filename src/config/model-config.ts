@@ -53,6 +53,13 @@ export const DynamicBatchingSchema = z.strictObject({
   preferred_batch_sizes: z.array(z.int().positive()).default([]),
   /** How long the oldest request may wait for a fuller batch, in microseconds. */
   max_queue_delay_us: z.int().nonnegative().default(0),
+  /**
+   * Spend the queue delay only when more requests are expected: a batch is sent at once when it is
+   * already as large as the last one that finished (a lone client gets no delay), and otherwise
+   * waits up to max_queue_delay_us from the moment an instance freed up (the clients just answered
+   * come back into one full batch). Off = Triton's rule: the delay counts from the oldest request.
+   */
+  adaptive_queue_delay: z.boolean().default(false),
   /** 0 = a single level. Levels are 1..priority_levels, 1 the highest, as in Triton. */
   priority_levels: z.int().nonnegative().max(16).default(0),
   default_priority_level: z.int().nonnegative().default(0),

@@ -33,6 +33,9 @@ export class DynamicBatcher {
   private ewmaBatchUs = 0;
   private closed = false;
   private pumpDeferred = false;
+  /** For the adaptive queue delay: rows of the last batch sent, and when an instance last freed up. */
+  private lastBatchRows = 0;
+  private lastFreedAtUs = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly taken: InferenceRequest[] = [];
 
@@ -46,7 +49,10 @@ export class DynamicBatcher {
     this.queues = policy.levels.map(() => new RequestQueue<InferenceRequest>());
     this.liveCount = policy.levels.map(() => 0);
     this.liveRows = policy.levels.map(() => 0);
-    pool.onIdle = () => this.schedulePump();
+    pool.onIdle = () => {
+      this.lastFreedAtUs = this.clock.nowUs();
+      this.schedulePump();
+    };
   }
 
   /** Requests waiting (not yet running). */
@@ -186,7 +192,9 @@ export class DynamicBatcher {
       taken.length = preferredCount;
       return 0;
     }
-    const waitedUs = nowUs - taken[0]!.enqueuedAtUs;
+    if (p.adaptiveQueueDelay && size >= this.lastBatchRows) return 0;
+    const since = p.adaptiveQueueDelay ? Math.max(taken[0]!.enqueuedAtUs, this.lastFreedAtUs) : taken[0]!.enqueuedAtUs;
+    const waitedUs = nowUs - since;
     if (waitedUs >= p.maxQueueDelayUs) return 0;
     return p.maxQueueDelayUs - waitedUs;
   }
@@ -207,6 +215,7 @@ export class DynamicBatcher {
       rows += r.batchSize;
       if (r.trace) (traces ??= []).push(r.trace);
     }
+    this.lastBatchRows = rows;
     const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
     if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);

@@ -303,3 +303,45 @@ test('scheduler: close(false) refuses new work but finishes queued and running r
   await flush();
   assert.ok(a.outputs && b.outputs);
 });
+
+test('scheduler: adaptive queue delay sends a lone client at once and waits, from the moment the instance frees, only for clients expected back', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } });
+  h.submit(1);
+  assert.deepEqual(h.batchTags(), [[1]], 'nothing known yet: no wait');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.submit(2);
+  assert.deepEqual(h.batchTags().at(-1), [2], 'as large as the last batch (1): no wait at concurrency 1');
+  [3, 4, 5].forEach((t) => h.submit(t));
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5]);
+  // While [3,4,5] runs for 2 ms, one request queues; when the batch finishes, the delay counts from then.
+  h.submit(6);
+  h.clock.advance(2000);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5], '1 queued < 3 just answered: wait for them');
+  h.clock.advance(500);
+  h.submit(7);
+  h.submit(8);
+  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8], 'back to the last batch size: sent at once');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.submit(9);
+  h.clock.advance(999);
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8]);
+  h.clock.advance(1);
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [9], 'never longer than max_queue_delay_us after the instance freed');
+});
+
+test('scheduler: without adaptive queue delay the delay counts from the oldest request (Triton)', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000 } });
+  h.submit(1);
+  assert.deepEqual(h.batchTags(), [], 'waits for a fuller batch');
+  h.clock.advance(1000);
+  await flush();
+  assert.deepEqual(h.batchTags(), [[1]]);
+});
