@@ -13,6 +13,8 @@ import { PipelineService } from './pipeline/pipeline-service.js';
 import { PipelineWorker } from './pipeline/pipeline-worker.js';
 import { ServingModelInvoker } from './pipeline/serving-invoker.js';
 import { openQueueBackend } from './queue/open-backend.js';
+import { RepositoryController, type ModelControlMode } from './lifecycle/repository-controller.js';
+import { registerRepositoryRoutes } from './server/v2/repository-routes.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -31,11 +33,16 @@ export interface AppOptions {
   readonly bodyLimitBytes: number;
   readonly logger?: Logger | false;
   readonly pipelines?: PipelineOptions | undefined;
+  /** Model control (Triton's): `none` loads at startup only; `poll` follows the repository; `explicit` obeys load/unload. */
+  readonly modelControlMode?: ModelControlMode;
+  /** Poll interval for `poll` mode, in seconds (fractions allowed). */
+  readonly repositoryPollSecs?: number;
 }
 
 export interface RunningApp {
   readonly server: FastifyInstance;
   readonly manager: ModelManager;
+  readonly controller: RepositoryController;
   /** The base URL the server listens on, e.g. http://127.0.0.1:8000 */
   readonly url: string;
   readonly models: readonly VersionStatus[];
@@ -71,6 +78,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     serverVersion: MODELPLANE_VERSION,
     isReady: () => accepting && manager.allReady(),
   });
+  const controller = new RepositoryController(manager, options.repository, {
+    mode: options.modelControlMode ?? 'none',
+    pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
+  }, log);
+  registerRepositoryRoutes(server, controller);
+  // Polling stops before the server drains, so no load starts while the models unload.
+  server.addHook('preClose', async () => controller.stop());
 
   let stopWorkers = async (): Promise<void> => {};
   let closeQueue = async (): Promise<void> => {};
@@ -93,11 +107,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 
   const address = await server.listen({ host: options.host, port: options.port });
+  await controller.start();
   accepting = true;
   let closing: Promise<void> | undefined;
   return {
     server,
     manager,
+    controller,
     url: address.replace('[::1]', '127.0.0.1'),
     models: manager.statuses(),
     close: () => {

@@ -18,6 +18,8 @@ program
   .option('--data-dir <dir>', 'embedded pipeline queue directory (SQLite), unless --redis', './.data')
   .option('--redis <url>', 'pipeline queue on Redis (BullMQ), e.g. redis://127.0.0.1:6379')
   .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
+  .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
+  .option('--repository-poll-secs <s>', 'seconds between repository scans in poll mode', '15')
   .action(async (raw: Record<string, unknown>) => {
     const options = parseServeOptions(raw);
     const app = await startApp({
@@ -25,6 +27,8 @@ program
       host: options.host,
       port: options.port,
       bodyLimitBytes: options.httpBodyLimit,
+      modelControlMode: options.modelControlMode,
+      repositoryPollSecs: options.repositoryPollSecs,
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,

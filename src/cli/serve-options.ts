@@ -26,6 +26,9 @@ export const ServeOptionsSchema = z.strictObject({
   dataDir: z.string().min(1).default('./.data'),
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   pipelineWorkers: z.coerce.number().pipe(z.int().min(0).max(1024)).default(4),
+  modelControlMode: z.enum(['none', 'poll', 'explicit']).default('none'),
+  /** Seconds between repository scans in poll mode (Triton's --repository-poll-secs). */
+  repositoryPollSecs: z.coerce.number().pipe(z.number().min(0.05).max(86400)).default(15),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 
@@ -35,7 +38,9 @@ export function parseServeOptions(raw: unknown): ServeOptions {
     const why = describeIssues(r.error)
       .replace(/\bhttpBodyLimit\b/g, '--http-body-limit')
       .replace(/\bpipelineWorkers\b/g, '--pipeline-workers')
-      .replace(/\bdataDir\b/g, '--data-dir');
+      .replace(/\bdataDir\b/g, '--data-dir')
+      .replace(/\bmodelControlMode\b/g, '--model-control-mode')
+      .replace(/\brepositoryPollSecs\b/g, '--repository-poll-secs');
     throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
   }
   return r.data;
