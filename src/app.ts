@@ -15,6 +15,9 @@ import { ServingModelInvoker } from './pipeline/serving-invoker.js';
 import { openQueueBackend } from './queue/open-backend.js';
 import { RepositoryController, type ModelControlMode } from './lifecycle/repository-controller.js';
 import { registerRepositoryRoutes } from './server/v2/repository-routes.js';
+import { TrafficRouter } from './routing/traffic-router.js';
+import { routingMetrics } from './telemetry/routing-metrics.js';
+import { registerTrafficRoutes } from './server/admin/traffic-routes.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -43,6 +46,7 @@ export interface RunningApp {
   readonly server: FastifyInstance;
   readonly manager: ModelManager;
   readonly controller: RepositoryController;
+  readonly router: TrafficRouter;
   /** The base URL the server listens on, e.g. http://127.0.0.1:8000 */
   readonly url: string;
   readonly models: readonly VersionStatus[];
@@ -71,7 +75,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
+  const router = new TrafficRouter(manager, routingMetrics(metrics));
   const server = buildServer(manager, {
+    router,
     metrics,
     bodyLimitBytes: options.bodyLimitBytes,
     logger,
@@ -83,6 +89,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
   }, log);
   registerRepositoryRoutes(server, controller);
+  registerTrafficRoutes(server, manager, router);
   // Polling stops before the server drains, so no load starts while the models unload.
   server.addHook('preClose', async () => controller.stop());
 
@@ -114,6 +121,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     server,
     manager,
     controller,
+    router,
     url: address.replace('[::1]', '127.0.0.1'),
     models: manager.statuses(),
     close: () => {

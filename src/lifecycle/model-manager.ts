@@ -1,6 +1,7 @@
 import { MpError, isMpError } from '../errors.js';
 import { VERSION_PATTERN } from '../config/model-config.js';
 import type { Backend } from '../runtime/backend.js';
+import type { TrafficPolicy } from '../config/traffic-policy.js';
 import { scanRepository, type ModelEntry } from '../repository/model-repository.js';
 import type { ServingContext } from './serving-context.js';
 import { loadVersion as buildContext, type LoadOptions } from './version-loader.js';
@@ -169,6 +170,11 @@ export class ModelManager {
       for (const [version, v] of slot.versions) out.push({ model, version, state: v.state, reason: v.reason });
     }
     return out;
+  }
+
+  /** The traffic policy in a model's config (its `traffic` section), if any. */
+  configPolicy(model: string): TrafficPolicy | undefined {
+    return this.models.get(model)?.entry.config?.traffic;
   }
 
   has(model: string): boolean {

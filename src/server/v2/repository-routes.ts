@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MpError } from '../../errors.js';
-import { describeIssues } from '../../config/zod-issues.js';
+import { parseJsonBody } from '../admin/json-body.js';
 import type { RepositoryController } from '../../lifecycle/repository-controller.js';
 import type { VersionStatus } from '../../lifecycle/model-manager.js';
 
@@ -17,10 +17,10 @@ const UnloadBody = z.strictObject({ parameters: z.record(z.string(), z.unknown()
 
 export function registerRepositoryRoutes(app: FastifyInstance, controller: RepositoryController): void {
   app.post('/v2/repository/models/:model/load', async (request: FastifyRequest<{ Params: { model: string } }>) => {
-    const body = parseBody(request.body, LoadBody, 'load');
+    const body = parseJsonBody(request.body, LoadBody, 'load request');
     let override = body.config;
     const fromParams = body.parameters?.config;
-    if (typeof fromParams === 'string') override = parseConfigText(fromParams);
+    if (typeof fromParams === 'string') override = parseConfigText(fromParams, 'parameters.config');
     else if (fromParams) override = fromParams;
     const statuses = await controller.load(request.params.model, override);
     // A version still serving its previous load carries the failure as its reason: the load failed.
@@ -32,7 +32,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, controller: Repos
   });
 
   app.post('/v2/repository/models/:model/unload', async (request: FastifyRequest<{ Params: { model: string } }>) => {
-    parseBody(request.body, UnloadBody, 'unload');
+    parseJsonBody(request.body, UnloadBody, 'unload request');
     const statuses = await controller.unload(request.params.model);
     return { name: request.params.model, versions: statuses.map(toJson) };
   });
@@ -46,15 +46,7 @@ function describe(statuses: readonly VersionStatus[]): string {
   return statuses.map((s) => `version ${s.version}: ${s.reason ?? s.state}`).join('; ');
 }
 
-function parseBody<T>(raw: unknown, schema: z.ZodType<T>, what: string): T {
-  let body: unknown = {};
-  if (Buffer.isBuffer(raw) && raw.byteLength > 0) body = parseConfigText(raw.toString('utf8'), 'request body');
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new MpError('MP_INVALID_ARG', `invalid ${what} request: ${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-function parseConfigText(text: string, what = 'parameters.config'): Record<string, unknown> {
+function parseConfigText(text: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
