@@ -13,11 +13,10 @@ import { PipelineService } from './pipeline/pipeline-service.js';
 import { PipelineWorker } from './pipeline/pipeline-worker.js';
 import { ServingModelInvoker } from './pipeline/serving-invoker.js';
 import { openQueueBackend } from './queue/open-backend.js';
-import { RepositoryController, type ModelControlMode } from './lifecycle/repository-controller.js';
-import { registerRepositoryRoutes } from './server/v2/repository-routes.js';
-import { TrafficRouter } from './routing/traffic-router.js';
-import { routingMetrics } from './telemetry/routing-metrics.js';
-import { registerTrafficRoutes } from './server/admin/traffic-routes.js';
+import type { ModelControlMode, RepositoryController } from './lifecycle/repository-controller.js';
+import type { TrafficRouter } from './routing/traffic-router.js';
+import type { RolloutController } from './routing/rollout-controller.js';
+import { createControlPlane } from './control-plane.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -40,6 +39,8 @@ export interface AppOptions {
   readonly modelControlMode?: ModelControlMode;
   /** Poll interval for `poll` mode, in seconds (fractions allowed). */
   readonly repositoryPollSecs?: number;
+  /** Directory of control.db (rollout state and history, admin traffic policies); default: kept in memory only. */
+  readonly dataDir?: string;
 }
 
 export interface RunningApp {
@@ -47,6 +48,7 @@ export interface RunningApp {
   readonly manager: ModelManager;
   readonly controller: RepositoryController;
   readonly router: TrafficRouter;
+  readonly rollouts: RolloutController;
   /** The base URL the server listens on, e.g. http://127.0.0.1:8000 */
   readonly url: string;
   readonly models: readonly VersionStatus[];
@@ -75,7 +77,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
-  const router = new TrafficRouter(manager, routingMetrics(metrics));
+  const control = createControlPlane(manager, metrics, log, {
+    repository: options.repository,
+    mode: options.modelControlMode ?? 'none',
+    pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
+    dataDir: options.dataDir ?? ':memory:',
+  });
+  const { controller, router, rollouts } = control;
   const server = buildServer(manager, {
     router,
     metrics,
@@ -84,14 +92,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     serverVersion: MODELPLANE_VERSION,
     isReady: () => accepting && manager.allReady(),
   });
-  const controller = new RepositoryController(manager, options.repository, {
-    mode: options.modelControlMode ?? 'none',
-    pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
-  }, log);
-  registerRepositoryRoutes(server, controller);
-  registerTrafficRoutes(server, manager, router);
+  control.register(server);
   // Polling stops before the server drains, so no load starts while the models unload.
-  server.addHook('preClose', async () => controller.stop());
+  server.addHook('preClose', async () => control.stop());
 
   let stopWorkers = async (): Promise<void> => {};
   let closeQueue = async (): Promise<void> => {};
@@ -114,7 +117,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 
   const address = await server.listen({ host: options.host, port: options.port });
-  await controller.start();
+  await control.start();
   accepting = true;
   let closing: Promise<void> | undefined;
   return {
@@ -122,6 +125,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     manager,
     controller,
     router,
+    rollouts,
     url: address.replace('[::1]', '127.0.0.1'),
     models: manager.statuses(),
     close: () => {

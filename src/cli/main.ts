@@ -15,7 +15,7 @@ program
   .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
   .option('--http-body-limit <size>', 'largest request body, e.g. 64mb', '64mb')
   .option('--pipelines <file>', 'also serve these pipelines at /v1/pipelines (TS/JS module or JSON/YAML)')
-  .option('--data-dir <dir>', 'embedded pipeline queue directory (SQLite), unless --redis', './.data')
+  .option('--data-dir <dir>', 'data directory: rollout state and history (control.db), the embedded pipeline queue unless --redis', './.data')
   .option('--redis <url>', 'pipeline queue on Redis (BullMQ), e.g. redis://127.0.0.1:6379')
   .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
   .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
@@ -29,6 +29,7 @@ program
       bodyLimitBytes: options.httpBodyLimit,
       modelControlMode: options.modelControlMode,
       repositoryPollSecs: options.repositoryPollSecs,
+      dataDir: options.dataDir,
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,

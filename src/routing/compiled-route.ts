@@ -56,7 +56,7 @@ export class CompiledRoute {
     const shadow = this.policy.shadow;
     const opts = shadow ? withOutput(options, shadow.output) : options;
     const answer = await this.withFallback(inputs, opts, key);
-    if (shadow && this.random() * 100 < shadow.percent) this.mirror(inputs, answer.outputs);
+    if (shadow && this.random() * 100 < shadow.percent) this.mirror(inputs, answer);
     return answer;
   }
 
@@ -134,12 +134,8 @@ export class CompiledRoute {
   }
 
   /** Sends a copy to the shadow target in the background; compares its output with the primary's. Never throws. */
-  private mirror(inputs: TensorMap, primaryOutputs: TensorMap): void {
+  private mirror(inputs: TensorMap, primary: RoutedAnswer): void {
     const s = this.policy.shadow!;
-    if (this.shadowInFlight >= s.max_in_flight) {
-      this.sink.shadowDropped(this.model);
-      return;
-    }
     let ctx: ServingContext;
     try {
       ctx = this.resolveTarget(s.target);
@@ -147,9 +143,14 @@ export class CompiledRoute {
       this.sink.shadow(this.model, s.target.model ?? this.model, s.target.version ?? 0, false, 0, undefined);
       return;
     }
+    if (ctx === primary.context) return; // the candidate answered itself (e.g. its canary share): nothing to compare
+    if (this.shadowInFlight >= s.max_in_flight) {
+      this.sink.shadowDropped(this.model);
+      return;
+    }
     this.shadowInFlight++;
     const started = performance.now();
-    const expected = primaryOutputs.get(s.output);
+    const expected = primary.outputs.get(s.output);
     ctx.infer(inputs, { outputs: [s.output] }).then(
       (outputs) => {
         const got = outputs.get(s.output);

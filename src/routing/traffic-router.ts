@@ -9,10 +9,16 @@ export interface PolicySource extends ContextResolver {
 
 export type SplitTargets = readonly { version: number; weight: number }[];
 
+/** What a rollout lays over a policy: its weights, and a comparison mirror while it runs. */
+interface RolloutOverlay {
+  readonly targets: SplitTargets;
+  readonly shadow: TrafficPolicy['shadow'];
+}
+
 interface CacheEntry {
   readonly admin: TrafficPolicy | undefined;
   readonly config: TrafficPolicy | undefined;
-  readonly override: SplitTargets | undefined;
+  readonly override: RolloutOverlay | undefined;
   readonly route: CompiledRoute | undefined;
 }
 
@@ -24,7 +30,7 @@ interface CacheEntry {
  */
 export class TrafficRouter {
   private readonly admin = new Map<string, TrafficPolicy>();
-  private readonly overrides = new Map<string, SplitTargets>();
+  private readonly overrides = new Map<string, RolloutOverlay>();
   private readonly cache = new Map<string, CacheEntry>();
 
   constructor(
@@ -63,14 +69,16 @@ export class TrafficRouter {
     return this.admin.get(model);
   }
 
-  /** A rollout's weights, replacing the policy's split; undefined removes it. */
-  setSplitOverride(model: string, targets: SplitTargets | undefined): void {
-    if (targets) this.overrides.set(model, targets);
+  /** A rollout's weights, replacing the policy's split (and a shadow comparing with the candidate); undefined removes it. */
+  setSplitOverride(model: string, targets: SplitTargets | undefined, shadow?: TrafficPolicy['shadow']): void {
+    if (targets) this.overrides.set(model, { targets, shadow });
     else this.overrides.delete(model);
   }
 }
 
-function effectivePolicy(base: TrafficPolicy | undefined, override: SplitTargets | undefined): TrafficPolicy | undefined {
-  if (!override) return base;
-  return { ...base, split: { targets: [...override], sticky: base?.split?.sticky ?? true } };
+function effectivePolicy(base: TrafficPolicy | undefined, overlay: RolloutOverlay | undefined): TrafficPolicy | undefined {
+  if (!overlay) return base;
+  const policy: TrafficPolicy = { ...base, split: { targets: [...overlay.targets], sticky: base?.split?.sticky ?? true } };
+  if (overlay.shadow) policy.shadow = overlay.shadow;
+  return policy;
 }

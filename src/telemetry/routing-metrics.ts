@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RoutingSink } from '../routing/routing-sink.js';
+import type { RolloutSink } from '../routing/rollout-controller.js';
 
 /** Geometric latency buckets, 0.5 ms to ~8 s. */
 const LATENCY_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.0005 * 2 ** i);
@@ -71,6 +72,28 @@ export function routingMetrics(registry: Registry): RoutingSink {
       cascade.inc({ model, step: String(step), escalated: step > 0 ? 'true' : 'false' });
       cost.inc({ model, kind: 'spent' }, spent);
       cost.inc({ model, kind: 'baseline' }, baseline);
+    },
+  };
+}
+
+/** Rollout transitions (started, advanced, completed, rolled_back, aborted) and the candidate's share now. */
+export function rolloutMetrics(registry: Registry): RolloutSink {
+  const transitions = new Counter({
+    name: 'modelplane_rollout_transitions_total',
+    help: 'Canary rollout transitions by kind; rolled_back counts automatic rollbacks on an SLO breach.',
+    labelNames: ['model', 'kind'],
+    registers: [registry],
+  });
+  const percent = new Gauge({
+    name: 'modelplane_rollout_candidate_percent',
+    help: 'Share of traffic the rollout gives its candidate now (0 after a rollback).',
+    labelNames: ['model'],
+    registers: [registry],
+  });
+  return {
+    transition(model, kind, candidatePercent) {
+      transitions.inc({ model, kind });
+      percent.set({ model }, candidatePercent);
     },
   };
 }

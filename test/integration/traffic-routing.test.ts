@@ -43,6 +43,7 @@ function top1(res: InferResponse): number {
 test('routing: weighted split, stickiness, shadow agreement, explicit versions bypass', async (t) => {
   const repo = await tempRepo(t, {
     cls: { config: { name: 'cls', max_batch_size: 16, version_policy: { all: {} }, dynamic_batching: {} }, versions: { 1: mlp(1), 2: mlp(2) } },
+    twin: { config: { name: 'twin', max_batch_size: 16, version_policy: { all: {} } }, versions: { 1: mlp(7), 2: mlp(7) } },
   });
   const { url } = await startServer(t, repo);
   const prng = new Prng(9);
@@ -120,13 +121,13 @@ test('routing: weighted split, stickiness, shadow agreement, explicit versions b
     assert.ok(metricValue(text, 'modelplane_routing_shadow_duration_seconds_count', { model: 'cls', version: '2' }) >= inputs.length, 'candidate latency recorded');
   });
 
-  await t.test('routing: cosine agreement for embeddings (same version mirrors agree)', async () => {
-    await putTraffic(url, 'cls', {
+  await t.test('routing: cosine agreement for embeddings (identical weights agree)', async () => {
+    await putTraffic(url, 'twin', {
       split: { targets: [{ version: 1, weight: 1 }] },
-      shadow: { target: { version: 1 }, percent: 100, output: 'logits', compare: 'cosine', cosine_threshold: 0.999 },
+      shadow: { target: { version: 2 }, percent: 100, output: 'logits', compare: 'cosine', cosine_threshold: 0.999 },
     });
-    for (let i = 0; i < 10; i++) assert.equal((await infer(url, 'cls', row(input()))).status, 200);
-    await eventually(async () => metricValue(await scrape(url), 'modelplane_routing_shadow_requests_total', { model: 'cls', version: '1', result: 'agree' }) === 10, 'cosine agreement recorded');
+    for (let i = 0; i < 10; i++) assert.equal((await infer(url, 'twin', row(input()))).status, 200);
+    await eventually(async () => metricValue(await scrape(url), 'modelplane_routing_shadow_requests_total', { model: 'twin', version: '2', result: 'agree' }) === 10, 'cosine agreement recorded');
   });
 
   await t.test('routing: admin policy validation names the field; GET shows the source', async () => {
