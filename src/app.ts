@@ -15,6 +15,10 @@ import { PipelineService } from './pipeline/pipeline-service.js';
 import { PipelineWorker } from './pipeline/pipeline-worker.js';
 import { ServingModelInvoker } from './pipeline/serving-invoker.js';
 import { openQueueBackend } from './queue/open-backend.js';
+import type { ModelControlMode, RepositoryController } from './lifecycle/repository-controller.js';
+import type { TrafficRouter } from './routing/traffic-router.js';
+import type { RolloutController } from './routing/rollout-controller.js';
+import { createControlPlane } from './control-plane.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -42,11 +46,20 @@ export interface AppOptions {
   /** OpenTelemetry traces; off unless an OTLP endpoint (or exporter) is configured. */
   readonly tracing?: TracingOptions | undefined;
   readonly pipelines?: PipelineOptions | undefined;
+  /** Model control (Triton's): `none` loads at startup only; `poll` follows the repository; `explicit` obeys load/unload. */
+  readonly modelControlMode?: ModelControlMode;
+  /** Poll interval for `poll` mode, in seconds (fractions allowed). */
+  readonly repositoryPollSecs?: number;
+  /** Directory of control.db (rollout state and history, admin traffic policies); default: kept in memory only. */
+  readonly dataDir?: string;
 }
 
 export interface RunningApp {
   readonly server: FastifyInstance;
   readonly manager: ModelManager;
+  readonly controller: RepositoryController;
+  readonly router: TrafficRouter;
+  readonly rollouts: RolloutController;
   /** The base URL the server listens on, e.g. http://127.0.0.1:8000 */
   readonly url: string;
   readonly models: readonly VersionStatus[];
@@ -79,7 +92,15 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   if (await registerGpuMetrics(metrics)) log.info({}, 'GPU metrics from nvidia-smi');
   const tracing = options.tracing ? startTracing(options.tracing) : undefined;
   if (tracing) log.info({ otlpEndpoint: options.tracing?.otlpEndpoint ?? 'from OTEL_EXPORTER_OTLP_* environment' }, 'tracing on');
+  const control = createControlPlane(manager, metrics, log, {
+    repository: options.repository,
+    mode: options.modelControlMode ?? 'none',
+    pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
+    dataDir: options.dataDir ?? ':memory:',
+  });
+  const { controller, router, rollouts } = control;
   const server = buildServer(manager, {
+    router,
     metrics: options.metrics === false ? undefined : metrics,
     bodyLimitBytes: options.bodyLimitBytes,
     logger,
@@ -90,6 +111,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       tracing,
     },
   });
+  control.register(server);
+  // Polling stops before the server drains, so no load starts while the models unload.
+  server.addHook('preClose', async () => control.stop());
 
   let stopWorkers = async (): Promise<void> => {};
   let closeQueue = async (): Promise<void> => {};
@@ -112,11 +136,15 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 
   const address = await server.listen({ host: options.host, port: options.port });
+  await control.start();
   accepting = true;
   let closing: Promise<void> | undefined;
   return {
     server,
     manager,
+    controller,
+    router,
+    rollouts,
     url: address.replace('[::1]', '127.0.0.1'),
     models: manager.statuses(),
     close: () => {

@@ -119,3 +119,21 @@ export function buildSlowIdentityModel(size = 768, width = 4, batched = false): 
     ],
   });
 }
+
+/**
+ * FP32 x [width] -> y [width] = table[int(x)] with a `size`-entry table (y = 10 * index): serves
+ * inputs in [0, size) and fails at run time, inside ONNX Runtime, for anything larger. A candidate
+ * version that passes warm-up (zeros) and then fails on real traffic.
+ */
+export function buildLookupModel(size = 8, width = 4): Uint8Array {
+  return encodeModel({
+    name: 'lookup',
+    inputs: [{ name: 'x', datatype: 'FP32', dims: [width] }],
+    outputs: [{ name: 'y', datatype: 'FP32', dims: [width] }],
+    nodes: [
+      { op: 'Cast', inputs: ['x'], outputs: ['index'], attributes: { to: 7 } },
+      { op: 'Gather', inputs: ['table', 'index'], outputs: ['y'], attributes: { axis: 0 } },
+    ],
+    initializers: [{ name: 'table', dims: [size], data: Float32Array.from({ length: size }, (_, i) => 10 * i) }],
+  });
+}

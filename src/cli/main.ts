@@ -15,7 +15,7 @@ program
   .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
   .option('--http-body-limit <size>', 'largest request body, e.g. 64mb', '64mb')
   .option('--pipelines <file>', 'also serve these pipelines at /v1/pipelines (TS/JS module or JSON/YAML)')
-  .option('--data-dir <dir>', 'embedded pipeline queue directory (SQLite), unless --redis', './.data')
+  .option('--data-dir <dir>', 'data directory: rollout state and history (control.db), the embedded pipeline queue unless --redis', './.data')
   .option('--redis <url>', 'pipeline queue on Redis (BullMQ), e.g. redis://127.0.0.1:6379')
   .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default: $MODELPLANE_LOG_LEVEL, $LOG_LEVEL or info)')
@@ -23,6 +23,8 @@ program
   .option('--no-metrics', 'do not serve GET /metrics')
   .option('--otlp-endpoint <url>', 'export OpenTelemetry traces over OTLP/HTTP to this base URL (also $OTEL_EXPORTER_OTLP_ENDPOINT)')
   .option('--trace-sample-ratio <r>', 'share of new traces recorded, 0..1 (incoming sampled traceparents always are)', '1')
+  .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
+  .option('--repository-poll-secs <s>', 'seconds between repository scans in poll mode', '15')
   .action(async (raw: Record<string, unknown>) => {
     const options = parseServeOptions(raw);
     const app = await startApp({
@@ -34,6 +36,9 @@ program
       accessLog: options.accessLog,
       metrics: options.metrics,
       tracing: { otlpEndpoint: options.otlpEndpoint, sampleRatio: options.traceSampleRatio },
+      modelControlMode: options.modelControlMode,
+      repositoryPollSecs: options.repositoryPollSecs,
+      dataDir: options.dataDir,
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,

@@ -31,6 +31,9 @@ export const ServeOptionsSchema = z.strictObject({
   metrics: z.boolean().default(true),
   otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
   traceSampleRatio: z.coerce.number().pipe(z.number().min(0).max(1)).default(1),
+  modelControlMode: z.enum(['none', 'poll', 'explicit']).default('none'),
+  /** Seconds between repository scans in poll mode (Triton's --repository-poll-secs). */
+  repositoryPollSecs: z.coerce.number().pipe(z.number().min(0.05).max(86400)).default(15),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 
@@ -43,7 +46,9 @@ export function parseServeOptions(raw: unknown): ServeOptions {
       .replace(/\bdataDir\b/g, '--data-dir')
       .replace(/\blogLevel\b/g, '--log-level')
       .replace(/\botlpEndpoint\b/g, '--otlp-endpoint')
-      .replace(/\btraceSampleRatio\b/g, '--trace-sample-ratio');
+      .replace(/\btraceSampleRatio\b/g, '--trace-sample-ratio')
+      .replace(/\bmodelControlMode\b/g, '--model-control-mode')
+      .replace(/\brepositoryPollSecs\b/g, '--repository-poll-secs');
     throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
   }
   return r.data;

@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { DATATYPES } from '../tensor/datatype.js';
+import { ModelName } from './model-names.js';
+import { TrafficPolicySchema } from './traffic-policy.js';
 
-/** Model and version names: no separators, no dot-dot, so a name can never leave the repository. */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-export const VERSION_PATTERN = /^[1-9][0-9]{0,9}$/;
-
-export const ModelName = z
-  .string()
-  .regex(MODEL_NAME_PATTERN, 'must be 1-128 characters of letters, digits, _ . - and start with a letter or digit')
-  .refine((s) => !s.includes('..'), 'must not contain ..');
+export { MODEL_NAME_PATTERN, VERSION_PATTERN, ModelName } from './model-names.js';
 
 const Dims = z.array(z.int().min(-1).max(2 ** 31 - 1)).max(16);
 
@@ -128,6 +123,8 @@ export const ModelConfigSchema = z.strictObject({
   warmup: WarmupSchema.default(WarmupSchema.parse({})),
   dynamic_batching: DynamicBatchingSchema.optional(),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** How requests that name no version are routed (split, shadow, fallback, cascade); the admin API can replace it. */
+  traffic: TrafficPolicySchema.optional(),
 });
 
 /** A config as written on disk (before completion from the model file). */

@@ -1,9 +1,10 @@
 import { MpError, isMpError } from '../errors.js';
 import { VERSION_PATTERN } from '../config/model-config.js';
 import type { Backend } from '../runtime/backend.js';
+import type { TrafficPolicy } from '../config/traffic-policy.js';
 import { scanRepository, type ModelEntry } from '../repository/model-repository.js';
 import type { ServingContext } from './serving-context.js';
-import { loadVersion, type LoadOptions } from './version-loader.js';
+import { loadVersion as buildContext, type LoadOptions } from './version-loader.js';
 
 export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
@@ -65,19 +66,101 @@ export class ModelManager {
   }
 
   private async loadInto(slot: ModelSlot, version: number, v: VersionSlot): Promise<void> {
-    const { entry } = slot;
     try {
-      if (entry.error && !entry.config) throw new MpError('MP_CONFIG_INVALID', entry.error);
-      const backend = this.backends.get(entry.config!.backend);
-      if (!backend) throw new MpError('MP_UNSUPPORTED', `backend '${entry.config!.backend}' is not available`);
-      v.context = await loadVersion(entry, version, backend, this.loadOptions);
+      v.context = await this.loadContext(slot.entry, version);
       v.state = 'READY';
       v.reason = undefined;
     } catch (err) {
       v.state = 'UNAVAILABLE';
-      v.reason = isMpError(err) ? err.message : `load failed: ${(err as Error).message}`;
-      if (!isMpError(err)) this.logger.error({ err, model: entry.name, version }, 'unexpected load failure');
+      v.reason = this.failureReason(err, slot.entry.name, version);
     }
+  }
+
+  private async loadContext(entry: ModelEntry, version: number): Promise<ServingContext> {
+    if (entry.error && !entry.config) throw new MpError('MP_CONFIG_INVALID', entry.error);
+    const backend = this.backends.get(entry.config!.backend);
+    if (!backend) throw new MpError('MP_UNSUPPORTED', `backend '${entry.config!.backend}' is not available`);
+    return buildContext(entry, version, backend, this.loadOptions);
+  }
+
+  private failureReason(err: unknown, model: string, version: number): string {
+    if (!isMpError(err)) this.logger.error({ err, model, version }, 'unexpected load failure');
+    return isMpError(err) ? err.message : `load failed: ${(err as Error).message}`;
+  }
+
+  /** The repository entries the manager serves from (for diffing against a new scan). */
+  entries(): ModelEntry[] {
+    return [...this.models.values()].map((s) => s.entry);
+  }
+
+  /** Registers a model, or replaces its entry (a new config applies to the versions loaded next). */
+  setEntry(entry: ModelEntry): void {
+    const slot = this.models.get(entry.name);
+    this.models.set(entry.name, { entry, versions: slot?.versions ?? new Map() });
+  }
+
+  /**
+   * Loads (or reloads) one version beside whatever serves now, warms it, then swaps it in atomically
+   * and drains the context it replaced. A failed load never replaces a working context: the old one
+   * keeps serving, and the failure is its reason. Resolves with the version's status after the swap.
+   */
+  async loadVersion(model: string, version: number): Promise<VersionStatus> {
+    const slot = this.models.get(model);
+    if (!slot) throw notFound(model);
+    let v = slot.versions.get(version);
+    if (!v) {
+      v = { state: 'LOADING', reason: undefined, context: undefined };
+      slot.versions.set(version, v);
+    } else if (!v.context) {
+      v.state = 'LOADING';
+    }
+    let next: ServingContext;
+    try {
+      next = await this.loadContext(slot.entry, version);
+    } catch (err) {
+      const reason = this.failureReason(err, model, version);
+      if (v.context) v.reason = `reload failed, previous load still serving: ${reason}`;
+      else {
+        v.state = 'UNAVAILABLE';
+        v.reason = reason;
+      }
+      return { model, version, state: v.state, reason: v.reason };
+    }
+    if (this.models.get(model)?.versions.get(version) !== v) {
+      await next.unload(); // retired while it was loading
+      return { model, version, state: 'UNAVAILABLE', reason: 'unloaded' };
+    }
+    const previous = v.context;
+    v.context = next;
+    v.state = 'READY';
+    v.reason = undefined;
+    if (previous) await previous.unload();
+    return { model, version, state: 'READY', reason: undefined };
+  }
+
+  /**
+   * Stops routing to a version, lets its in-flight requests finish, then frees it. `keep` leaves it
+   * listed as UNAVAILABLE ('unloaded'); otherwise it disappears from the index.
+   */
+  async retireVersion(model: string, version: number, keep: boolean): Promise<void> {
+    const slot = this.models.get(model);
+    const v = slot?.versions.get(version);
+    if (!slot || !v) return;
+    const ctx = v.context;
+    v.state = 'UNLOADING';
+    v.context = undefined;
+    if (ctx) await ctx.unload();
+    v.state = 'UNAVAILABLE';
+    v.reason = 'unloaded';
+    if (!keep && slot.versions.get(version) === v) slot.versions.delete(version);
+  }
+
+  /** Retires every version of a model and forgets the model. */
+  async removeModel(model: string): Promise<void> {
+    const slot = this.models.get(model);
+    if (!slot) return;
+    await Promise.all([...slot.versions.keys()].map((v) => this.retireVersion(model, v, false)));
+    this.models.delete(model);
   }
 
   statuses(): VersionStatus[] {
@@ -87,6 +170,11 @@ export class ModelManager {
       for (const [version, v] of slot.versions) out.push({ model, version, state: v.state, reason: v.reason });
     }
     return out;
+  }
+
+  /** The traffic policy in a model's config (its `traffic` section), if any. */
+  configPolicy(model: string): TrafficPolicy | undefined {
+    return this.models.get(model)?.entry.config?.traffic;
   }
 
   has(model: string): boolean {
@@ -132,8 +220,12 @@ export class ModelManager {
     return out;
   }
 
+  /** False while a model is loading and has no version serving yet (a hot load beside a READY version does not count). */
   allReady(): boolean {
-    for (const slot of this.models.values()) for (const v of slot.versions.values()) if (v.state === 'LOADING') return false;
+    for (const slot of this.models.values()) {
+      const states = [...slot.versions.values()].map((v) => v.state);
+      if (states.includes('LOADING') && !states.includes('READY')) return false;
+    }
     return true;
   }
 

@@ -20,6 +20,8 @@ export interface ModelEntry {
   readonly error: string | undefined;
   /** Versions selected by the version policy, highest first. */
   readonly versions: readonly number[];
+  /** Every version directory present on disk, selected or not. */
+  readonly onDisk?: readonly number[];
 }
 
 export interface RepositoryScan {
@@ -55,12 +57,14 @@ export async function scanRepository(rootDir: string): Promise<RepositoryScan> {
   return { root, models, skipped };
 }
 
-export async function scanModel(root: string, name: string): Promise<ModelEntry> {
+/** Scans one model directory; `configOverride` (the repository load API's) replaces its config file. */
+export async function scanModel(root: string, name: string, configOverride?: Record<string, unknown>): Promise<ModelEntry> {
   const dir = join(root, name);
   const versionsOnDisk = await listVersionDirs(dir);
+  const onDisk = [...versionsOnDisk].sort((a, b) => b - a);
   let configPath: string | undefined;
   try {
-    const file = await readConfigFile(dir);
+    const file = configOverride ? { path: `${dir} (config override)`, raw: configOverride } : await readConfigFile(dir);
     configPath = file.path;
     const raw = { ...file.raw };
     if (raw.name === undefined) raw.name = name;
@@ -73,11 +77,11 @@ export async function scanModel(root: string, name: string): Promise<ModelEntry>
     }
     const versions = selectVersions(config.version_policy, versionsOnDisk);
     const error = versions.length === 0 ? `${dir}: no version directory matches the version policy` : undefined;
-    return { name, dir, config, batchSizeGiven: 'max_batch_size' in raw, configPath, error, versions };
+    return { name, dir, config, batchSizeGiven: 'max_batch_size' in raw, configPath, error, versions, onDisk };
   } catch (err) {
     if (!isMpError(err)) throw err;
     const versions = [...versionsOnDisk].sort((a, b) => b - a).slice(0, 1);
-    return { name, dir, config: undefined, batchSizeGiven: false, configPath, error: err.message, versions };
+    return { name, dir, config: undefined, batchSizeGiven: false, configPath, error: err.message, versions, onDisk };
   }
 }
 

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ModelManager } from '../lifecycle/model-manager.js';
+import type { TrafficRouter } from '../routing/traffic-router.js';
 import { v2ErrorHandler } from './error-reply.js';
 import { registerRequestObservability, requestIdFor, type RequestObservability } from './request-observability.js';
 import { registerV2Routes } from './v2/v2-routes.js';
@@ -15,6 +16,8 @@ export interface ServerOptions {
   readonly isReady: () => boolean;
   /** Access log and tracing; request ids are always on. */
   readonly observability?: RequestObservability | undefined;
+  /** Traffic policies (split, shadow, fallback, cascade) for requests that name no version. */
+  readonly router?: TrafficRouter;
 }
 
 /** Builds the HTTP server: one raw-body parser (the v2 handler decodes JSON and binary itself), one error shape. */
@@ -43,6 +46,7 @@ export function buildServer(manager: ModelManager, options: ServerOptions): Fast
     serverVersion: options.serverVersion,
     bodyLimitBytes: options.bodyLimitBytes,
     isReady: options.isReady,
+    router: options.router,
   });
   // Graceful shutdown: stop accepting, finish what is in flight, and close every keep-alive
   // connection after its current response, so the process can exit instead of waiting for clients.

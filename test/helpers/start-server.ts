@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startApp, type RunningApp } from '../../src/app.js';
+import { startApp, type AppOptions, type RunningApp } from '../../src/app.js';
 import type { Cleanup } from './temp-repo.js';
 
 export interface StartOptions {
   bodyLimitBytes?: number;
+  /** Any other app option (model control mode, admin token, data directory, ...). */
+  app?: Partial<AppOptions>;
 }
 
 export interface TestServer {
@@ -22,6 +24,7 @@ export async function startServer(t: Cleanup, repository: string, options: Start
     port: 0,
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024 * 1024,
     logger: false,
+    ...options.app,
   });
   t.after(() => app.close());
   await waitReady(app.url);

@@ -23,6 +23,8 @@ export function writeInferResponse(
   outputs: TensorMap,
   outputOrder: readonly string[],
   batched: boolean,
+  /** Response-level parameters (e.g. how the request was routed). */
+  parameters?: Readonly<Record<string, string | number | boolean>>,
 ): InferResponseBody {
   const requested = request.outputs;
   const names = requested ? requested.map((o) => o.name) : outputOrder;
@@ -46,6 +48,7 @@ export function writeInferResponse(
   }
   let json = `{"model_name":${JSON.stringify(model)},"model_version":"${version}"`;
   if (request.id !== undefined) json += `,"id":${JSON.stringify(request.id)}`;
+  if (parameters) json += `,"parameters":${JSON.stringify(parameters)}`;
   json += `,"outputs":[${parts.join(',')}]}`;
   if (chunks.length === 0) return { body: json, headerLength: undefined };
   const header = Buffer.from(json, 'utf8');

@@ -6,6 +6,10 @@ import type { ModelManager } from '../../lifecycle/model-manager.js';
 import type { ServingContext } from '../../lifecycle/serving-context.js';
 import { parseInferRequest } from './infer-request-parser.js';
 import { writeInferResponse } from './infer-response-writer.js';
+import type { TrafficRouter } from '../../routing/traffic-router.js';
+import type { ResponseParameters } from '../../routing/compiled-route.js';
+import type { TensorMap } from '../../tensor/tensor.js';
+import { routingKey } from './routing-key.js';
 
 export interface V2Options {
   readonly serverName: string;
@@ -13,6 +17,8 @@ export interface V2Options {
   readonly bodyLimitBytes: number;
   /** False while starting up or shutting down. */
   readonly isReady: () => boolean;
+  /** Traffic policies for requests that name no version; absent = always the highest READY version. */
+  readonly router?: TrafficRouter | undefined;
 }
 
 type ModelParams = { model: string; version?: string };
@@ -104,9 +110,10 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
 }
 
 async function handleInfer(manager: ModelManager, options: V2Options, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<void> {
-  const ctx = manager.resolve(request.params.model, request.params.version);
+  const route = options.router?.route(request.params.model, request.params.version);
+  let ctx = route ? undefined : manager.resolve(request.params.model, request.params.version);
   const timing = { queueUs: 0, computeUs: 0, batchRows: 0 };
-  request.inference = { model: ctx.name, version: ctx.version, timing };
+  if (ctx) request.inference = { model: ctx.name, version: ctx.version, timing };
   let parsed: ReturnType<typeof parseInferRequest>;
   try {
     const body = request.body;
@@ -119,8 +126,9 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
       options.bodyLimitBytes,
     );
   } catch (err) {
-    // Counted against the model it was meant for (unknown models are not: their names would be unbounded labels).
-    ctx.statistics.requestFailed(0, err instanceof MpError ? err.code : 'MP_INVALID_ARG');
+    // Counted against the version it was meant for (unknown models are not: their names would be
+    // unbounded labels; a routed request has no version yet).
+    ctx?.statistics.requestFailed(0, err instanceof MpError ? err.code : 'MP_INVALID_ARG');
     throw err;
   }
   // A client that hangs up while its request is queued should not cost an inference.
@@ -129,7 +137,7 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     if (!reply.raw.writableFinished) aborter.abort();
   };
   reply.raw.once('close', onClose);
-  const outputs = await ctx.infer(parsed.inputs, {
+  const inferOptions = {
     outputs: parsed.outputs?.map((o) => o.name),
     priority: parsed.priority,
     timeoutUs: parsed.timeoutUs,
@@ -137,8 +145,18 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     trace: request.traceParent ?? undefined,
     timing,
     elapsedUs: reply.elapsedTime * 1000,
-  });
-  const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0);
+  };
+  let outputs: TensorMap;
+  let responseParameters: ResponseParameters | undefined;
+  if (route) {
+    const answer = await route.infer(parsed.inputs, inferOptions, routingKey(request.headers, parsed.parameters));
+    ({ context: ctx, outputs, parameters: responseParameters } = answer);
+    request.inference = { model: answer.context.name, version: answer.context.version, timing };
+  } else {
+    outputs = await ctx!.infer(parsed.inputs, inferOptions);
+  }
+  ctx = ctx!;
+  const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0, responseParameters);
   if (response.headerLength !== undefined) {
     void reply.header('Inference-Header-Content-Length', String(response.headerLength)).type('application/octet-stream');
   } else {
