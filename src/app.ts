@@ -13,6 +13,7 @@ import { PipelineService } from './pipeline/pipeline-service.js';
 import { PipelineWorker } from './pipeline/pipeline-worker.js';
 import { ServingModelInvoker } from './pipeline/serving-invoker.js';
 import { openQueueBackend } from './queue/open-backend.js';
+import { registerSearch, type SearchOptions } from './server/search/register-search.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -31,6 +32,8 @@ export interface AppOptions {
   readonly bodyLimitBytes: number;
   readonly logger?: Logger | false;
   readonly pipelines?: PipelineOptions | undefined;
+  /** Vector collections (and evidence linking) under /v1/collections, /v1/evidence. */
+  readonly search?: SearchOptions | undefined;
 }
 
 export interface RunningApp {
@@ -92,6 +95,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     closeQueue = () => backend.close();
   }
 
+  const search = options.search ? registerSearch(server, options.search) : undefined;
   const address = await server.listen({ host: options.host, port: options.port });
   accepting = true;
   let closing: Promise<void> | undefined;
@@ -104,7 +108,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       accepting = false;
       // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
       // and the queue closes last (pipeline routes may still be answering until then).
-      closing ??= stopWorkers().then(() => server.close()).then(closeQueue);
+      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => search?.close());
       return closing;
     },
   };
