@@ -5,6 +5,7 @@ import { MODELPLANE_VERSION } from '../version.js';
 import { parseServeOptions } from './serve-options.js';
 import { registerPipelineCommands, reportCliError } from './pipeline-commands.js';
 import { registerSearchCommands } from './search-commands.js';
+import { registerEvidenceCommands } from './evidence-commands.js';
 
 const program = new Command();
 program.name('modelplane').description('Model serving: KServe v2 / Triton-compatible inference for Node.js').version(MODELPLANE_VERSION);
@@ -50,5 +51,6 @@ program
 
 registerPipelineCommands(program);
 registerSearchCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch(reportCliError);

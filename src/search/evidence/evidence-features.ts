@@ -10,11 +10,13 @@ export const FEATURES = [
   'rrf', // reciprocal-rank fusion of the cos and lex ranks, scaled to ~[0, 1]
   'numHit', // share of the sentence's numbers that the unit mentions (0 without numbers)
   'numMiss', // share of the sentence's numbers the unit does not mention
+  'numAnyMiss', // the unit misses at least one of the sentence's numbers while mentioning other numbers
   'numMissSource', // share of the sentence's numbers the whole source never mentions
   'negMismatch', // one of sentence and unit is negated, the other not
   'speakerMatch', // the sentence names a participant who speaks in, or is named in, the unit
   'speakerMismatch', // the sentence names participants, none of whom speaks in or is named in the unit
   'window', // the unit is a window of two adjacent chunks
+  'question', // every part of the unit is a question: it asks, it does not assert
   'novel', // IDF-weighted share of the sentence's content stems that the whole source never uses
 ] as const;
 
@@ -134,11 +136,13 @@ export function featureVector(stats: SourceStats, s: SentenceFacts, u: Unit, cos
     rrf,
     sn.size > 0 ? numHit / sn.size : 0,
     sn.size > 0 ? 1 - numHit / sn.size : 0,
+    numHit < sn.size && u.profile.numbers.size > numHit ? 1 : 0,
     s.numMissSource,
     s.profile.negated !== u.profile.negated ? 1 : 0,
     match,
     mismatch,
     u.window ? 1 : 0,
+    u.parts.every((p) => p.text.trimEnd().endsWith('?')) ? 1 : 0,
     s.novel,
   ];
 }

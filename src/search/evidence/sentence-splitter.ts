@@ -13,8 +13,10 @@ const ABBREVIATIONS = new Set([
   'min', 'max', 'hr', 'hrs', 'wk', 'wks', 'yr', 'yrs', 'pt', 'pts', 'dx', 'hx', 'rx', 'tx', 'sx', 'bp', 'ca', 'al', 'govt', 'gen', 'col', 'lt', 'sgt', 'capt',
 ]);
 
-/** A list item or a speaker label at the start of a line: each starts a new sentence. */
+/** A list item or a label ("Plan: ", "DOCTOR: ") at the start of a line: each starts a new sentence. */
 const LINE_START = /^\s*(?:[-*•‣▪]|\d{1,3}[.)]|[a-z][.)])\s+|^\s*[A-Z][\w .'-]{0,40}:\s+/;
+/** List markers are not part of the sentence; labels are kept ("Former smoker: quit 11 years ago") unless all capitals. */
+const LIST_MARKER = /^\s*(?:[-*•‣▪]|\d{1,3}[.)]|[a-z][.)])\s+/;
 
 /**
  * Splits text into sentences with offsets. Ends a sentence at . ! ? (and closing quotes/brackets) followed by
@@ -27,7 +29,7 @@ export function splitSentences(text: string): TextSpan[] {
   const lines = lineRanges(text);
   for (const [ls, le] of lines) {
     let start = ls;
-    const marker = LINE_START.exec(text.slice(ls, le));
+    const marker = LIST_MARKER.exec(text.slice(ls, le));
     if (marker) start = ls + marker[0].length;
     let i = start;
     while (i < le) {
@@ -89,7 +91,8 @@ function lineRanges(text: string): [number, number][] {
   return ranges;
 }
 
-const INLINE_LABEL = /^[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,2}:\s+/;
+/** A speaker label in capitals ("PATIENT: ", "DR. LEE: "), which is not part of what was said. */
+const INLINE_LABEL = /^[A-Z][A-Z.'-]*(?: [A-Z][A-Z.'-]*){0,2}:\s+/;
 
 function push(out: TextSpan[], text: string, start: number, end: number): void {
   while (start < end && /\s/.test(text[start]!)) start++;
@@ -97,5 +100,8 @@ function push(out: TextSpan[], text: string, start: number, end: number): void {
   const label = INLINE_LABEL.exec(text.slice(start, end));
   if (label && label[0].length < end - start) start += label[0].length;
   while (end > start && /\s/.test(text[end - 1]!)) end--;
-  if (end > start && /[\p{L}\p{N}]/u.test(text.slice(start, end))) out.push({ start, end, text: text.slice(start, end) });
+  const sentence = text.slice(start, end);
+  // A heading ("Plan:", "Assessment and plan:") introduces sentences; it claims nothing itself.
+  if (/:$/.test(sentence) && sentence.split(/\s+/).length <= 4) return;
+  if (end > start && /[\p{L}\p{N}]/u.test(sentence)) out.push({ start, end, text: sentence });
 }

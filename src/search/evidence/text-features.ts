@@ -16,7 +16,9 @@ const STOPWORDS = new Set(
     'just me my of on or our ours she so some such than that the their them then there these they this those to too us very was we were what when ' +
     'where which while who whom why will with would you your yours also about after again all am any because before both each few further here more ' +
     'most once only other own same should through under until up out over off s t ll re ve d m o y yeah yes okay ok oh um uh well like right so ' +
-    'really actually just got get go going gonna know think mean thing things kind sort let lets said says say')
+    'really actually just got get go going gonna know think mean thing things kind sort let lets said says say ' +
+    // Negation cues are the negation feature's business, not content: "denies pain" vs "no pain".
+    'not no never none nothing without deny denies denied reports reported report states stated')
     .split(' '),
 );
 
