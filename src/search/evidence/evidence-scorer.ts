@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FEATURES } from './evidence-features.js';
+// Imported (not read from disk) so that `tsc` copies it next to the compiled scorer.
+import shippedWeights from './evidence-weights.json' with { type: 'json' };
 
 /** A logistic regression over standardised features, trained by scripts/evidence/train.ts. */
 export const ScorerSchema = z.strictObject({
@@ -30,8 +31,9 @@ export class EvidenceScorer {
     return 1 / (1 + Math.exp(-z));
   }
 
-  static load(path: URL | string = new URL('./evidence-weights.json', import.meta.url)): EvidenceScorer {
-    return new EvidenceScorer(ScorerSchema.parse(JSON.parse(readFileSync(path, 'utf8'))));
+  /** The scorer shipped with Modelplane (evidence-weights.json, written by `npm run train:evidence`). */
+  static load(): EvidenceScorer {
+    return new EvidenceScorer(ScorerSchema.parse(shippedWeights));
   }
 }
 
