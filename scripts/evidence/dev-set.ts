@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FEATURES } from '../../src/search/evidence/evidence-features.js';
 import { EvidenceLinker } from '../../src/search/evidence/evidence-linker.js';
-import { EvidenceScorer } from '../../src/search/evidence/evidence-scorer.js';
+import { EvidenceScorer, SENTENCE_FEATURES } from '../../src/search/evidence/evidence-scorer.js';
 import type { TextEmbedder } from '../../src/search/text-embedder.js';
 
 /**
@@ -51,7 +51,8 @@ export interface SentenceRows {
 
 /** Runs retrieval and feature extraction (not the scorer) over the dev set. */
 export async function extract(embedder: TextEmbedder, set: readonly DevConversation[]): Promise<SentenceRows[]> {
-  const neutral = new EvidenceScorer({ features: [...FEATURES], mean: FEATURES.map(() => 0), std: FEATURES.map(() => 1), weights: FEATURES.map(() => 0), bias: 0, threshold: 0.5, trainedOn: 'none' });
+  const flat = (names: readonly string[]) => ({ features: [...names], mean: names.map(() => 0), std: names.map(() => 1), weights: names.map(() => 0), bias: 0 });
+  const neutral = new EvidenceScorer({ pair: flat(FEATURES), sentence: flat(SENTENCE_FEATURES), threshold: 0.5, trainedOn: 'none' });
   const linker = new EvidenceLinker(embedder, neutral);
   const out: SentenceRows[] = [];
   for (const conv of set) {

@@ -1,32 +1,45 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EvidenceScorer, trainLogistic, type ScorerWeights } from '../../src/search/evidence/evidence-scorer.js';
+import { FEATURES } from '../../src/search/evidence/evidence-features.js';
+import { EvidenceScorer, logistic, SENTENCE_FEATURES, sentenceFeatures, trainLogistic, type ScorerWeights } from '../../src/search/evidence/evidence-scorer.js';
 import { UseLiteEmbedder } from '../../src/search/use-lite-embedder.js';
 import { extract, loadDevSet, type SentenceRows } from './dev-set.js';
-import { calibrateThreshold, evaluate } from './metrics.js';
+import { calibrateThreshold, evaluate, type Scoring } from './metrics.js';
 
-/** Pair rows for training: every candidate of every sentence; gold candidates of supported sentences are positives. */
-export function trainingRows(sentences: readonly SentenceRows[]): { xs: number[][]; ys: number[] } {
+/**
+ * Fits both models on these sentences: the pair model on every candidate (gold candidates of supported
+ * sentences are positives), then the sentence model on each sentence's best candidate under the pair model.
+ */
+export function fit(sentences: readonly SentenceRows[]): Omit<ScorerWeights, 'threshold' | 'trainedOn'> {
   const xs: number[][] = [];
   const ys: number[] = [];
   for (const s of sentences) for (const r of s.rows) {
     xs.push(r.x);
     ys.push(r.gold ? 1 : 0);
   }
-  return { xs, ys };
+  const pair = trainLogistic(FEATURES, xs, ys, { l2: 0.01, epochs: 1500, lr: 0.5, positiveWeight: 3 });
+  const sx: number[][] = [];
+  const sy: number[] = [];
+  for (const s of sentences) {
+    const sorted = s.rows.map((r) => ({ x: r.x, p: logistic(pair, r.x) })).sort((a, b) => b.p - a.p);
+    if (sorted.length === 0) continue;
+    sx.push(sentenceFeatures(sorted[0]!.x, sorted[0]!.p, sorted[1]?.p ?? 0));
+    sy.push(s.sentence.gold !== null ? 1 : 0);
+  }
+  const sentence = trainLogistic(SENTENCE_FEATURES, sx, sy, { l2: 0.02, epochs: 2000, lr: 0.5 });
+  return { pair, sentence };
 }
 
-export function fit(sentences: readonly SentenceRows[]): Omit<ScorerWeights, 'threshold' | 'trainedOn'> {
-  const { xs, ys } = trainingRows(sentences);
-  return trainLogistic(xs, ys, { l2: 0.01, epochs: 1500, lr: 0.5, positiveWeight: 3 });
+export function scoringOf(model: Omit<ScorerWeights, 'threshold' | 'trainedOn'>): Scoring {
+  const scorer = new EvidenceScorer({ ...model, threshold: 0.5, trainedOn: '' });
+  return { pair: (x) => scorer.pair(x), sentence: (sorted) => scorer.sentence(sorted[0]?.x, sorted.map((c) => c.p)) };
 }
 
 async function main(): Promise<void> {
   const set = loadDevSet();
   const sentences = await extract(new UseLiteEmbedder(), set);
   const model = fit(sentences);
-  const probe = new EvidenceScorer({ ...model, threshold: 0.5, trainedOn: '' });
-  const { sentenceScores } = evaluate(sentences, (x) => probe.score(x));
+  const { sentenceScores } = evaluate(sentences, scoringOf(model));
   const weights: ScorerWeights = {
     ...model,
     threshold: Number(calibrateThreshold(sentenceScores).toFixed(4)),

@@ -29,7 +29,9 @@ export interface SourceStats {
   readonly participants: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-const TITLES = new Set(['dr', 'dr.', 'mr', 'mr.', 'mrs', 'mrs.', 'ms', 'ms.', 'prof', 'prof.', 'the', 'speaker']);
+const TITLES = new Set(['dr', 'mr', 'mrs', 'ms', 'prof', 'professor', 'the', 'speaker', 'spk', 'participant']);
+/** Words of role-like labels ("User Interface", "Industrial Designer") that do not name anyone alone. */
+const GENERIC_LABEL_WORDS = new Set(['user', 'interface', 'project', 'industrial', 'marketing', 'sales', 'support', 'team', 'group', 'product', 'technical', 'unknown', 'other', 'lead', 'expert', 'member']);
 const ROLE_WORDS: Record<string, string[]> = {
   doctor: ['doctor', 'physician', 'clinician', 'dr', 'gp', 'provider'],
   patient: ['patient', 'pt'],
@@ -60,15 +62,35 @@ export function sourceStats(chunks: readonly Unit[]): SourceStats {
   for (const [s, d] of df) idf.set(s, Math.log(1 + (n - d + 0.5) / (d + 0.5)));
   const participants = new Map<string, Set<string>>();
   for (const sp of speakers) {
-    const words = new Set<string>();
-    for (const w of sp.toLowerCase().split(/[\s_]+/)) {
-      if (w === '' || TITLES.has(w) || /^\d+$/.test(w)) continue;
-      words.add(w.replace(/\.$/, ''));
-      for (const [role, aliases] of Object.entries(ROLE_WORDS)) if (w === role || aliases.includes(w)) aliases.concat(role).forEach((a) => words.add(a));
-    }
-    if (words.size > 0) participants.set(sp, words);
+    const aliases = participantAliases(sp);
+    if (aliases.size > 0) participants.set(sp, aliases);
   }
   return { idf, maxIdf: Math.log(1 + (n + 0.5) / 0.5), numbers, stems: new Set(df.keys()), participants };
+}
+
+/**
+ * The phrases that refer to a participant: the label without titles ("Dr. Lee" → "lee", "Project Manager" →
+ * "project manager"), the words of a personal name ("Diane Foster" → "diane", "foster"), and the synonyms of a
+ * role ("DOCTOR" → "physician", …). Single letters and numbers ("A", "Speaker 2") refer to nobody.
+ */
+export function participantAliases(label: string): Set<string> {
+  const tokens = label.toLowerCase().replace(/\./g, '').split(/[\s_]+/).filter((t) => t !== '');
+  const content = tokens.filter((t) => !TITLES.has(t) && !/^\d+$/.test(t) && t.length >= 2);
+  const out = new Set<string>();
+  if (content.length === 0) return out;
+  out.add(content.join(' '));
+  const roles = Object.entries(ROLE_WORDS).filter(([role, aliases]) => content.some((t) => t === role || aliases.includes(t)));
+  for (const [role, aliases] of roles) [role, ...aliases].forEach((a) => out.add(a));
+  // A personal name (capitalised words, no role among them): each part names the person.
+  if (roles.length === 0 && /^(?:[A-Z][a-z'-]+\.?\s*){2,3}$/.test(label.trim())) {
+    for (const t of content) if (t.length >= 3 && !GENERIC_LABEL_WORDS.has(t)) out.add(t);
+  }
+  return out;
+}
+
+function refersTo(aliases: ReadonlySet<string>, p: TextProfile): boolean {
+  for (const a of aliases) if (p.lower.includes(` ${a} `) || p.lower.includes(` ${a}'s `)) return true;
+  return false;
 }
 
 function idfOf(stats: SourceStats, stem: string): number {
@@ -113,7 +135,7 @@ export function sentenceFacts(stats: SourceStats, p: TextProfile, vector: Float3
     if (!stats.stems.has(t)) novel += w;
   }
   const mentions: string[] = [];
-  for (const [sp, words] of stats.participants) if ([...words].some((w) => p.words.has(w))) mentions.push(sp);
+  for (const [sp, aliases] of stats.participants) if (refersTo(aliases, p)) mentions.push(sp);
   return { profile: p, vector, numMissSource: p.numbers.size > 0 ? missing / p.numbers.size : 0, novel: total > 0 ? novel / total : 0, mentions };
 }
 
@@ -124,7 +146,7 @@ export function featureVector(stats: SourceStats, s: SentenceFacts, u: Unit, cos
   let match = 0;
   let mismatch = 0;
   if (s.mentions.length > 0) {
-    const ok = s.mentions.some((m) => u.speakers.includes(m) || [...stats.participants.get(m)!].some((w) => u.profile.words.has(w)));
+    const ok = s.mentions.some((m) => u.speakers.includes(m) || refersTo(stats.participants.get(m)!, u.profile));
     match = ok ? 1 : 0;
     mismatch = ok ? 0 : 1;
   }

@@ -32,8 +32,8 @@ export interface SentenceCandidates {
  * 2. chunks and sentences are embedded (USE-lite; cached by text, so a repeated source is cheap);
  * 3. per sentence, candidates are the top units by cosine and by IDF-weighted lexical overlap (hybrid
  *    retrieval), and each gets features for what similarity misses: numbers, negation, who said it;
- * 4. a logistic regression trained on the dev set (evidence-weights.json) scores each candidate; the
- *    sentence's score is its best candidate's, `supported` at the calibrated threshold.
+ * 4. a logistic regression trained on the dev set (evidence-weights.json) ranks the candidates, and a second one,
+ *    over the best candidate's features, scores the sentence; `supported` at the calibrated threshold.
  */
 export class EvidenceLinker {
   readonly #cache = new Map<string, Float32Array>();
@@ -48,7 +48,7 @@ export class EvidenceLinker {
     const { segments, sentences, embedMs } = await this.candidates(req);
     const threshold = req.threshold ?? this.scorer.weights.threshold;
     const linked = sentences.map((s, index): LinkedSentence => {
-      const scored = s.candidates.map((c) => ({ unit: c.unit, score: this.scorer.score(c.x) })).sort((a, b) => b.score - a.score);
+      const scored = s.candidates.map((c) => ({ unit: c.unit, x: c.x, score: this.scorer.pair(c.x) })).sort((a, b) => b.score - a.score);
       const evidence: EvidenceItem[] = [];
       const seen = new Set<string>();
       for (const c of scored) {
@@ -58,7 +58,7 @@ export class EvidenceLinker {
         evidence.push(toItem(c.unit, c.score));
         if (evidence.length >= req.topK) break;
       }
-      const score = scored[0]?.score ?? 0;
+      const score = this.scorer.sentence(scored[0]?.x, scored.map((c) => c.score));
       return { index, text: s.text, start: s.start, end: s.end, score, supported: score >= threshold, evidence };
     });
     return {

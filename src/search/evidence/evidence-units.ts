@@ -48,11 +48,17 @@ export function buildUnits(segments: readonly Segment[]): { chunks: Unit[]; wind
     }
     if (cur) chunks.push({ segment, segmentIndex, start: cur.start, end: cur.end, text: segment.text.slice(cur.start, cur.end) });
   });
-  const single = chunks.map((c, i): Unit => ({ index: i, parts: [c], window: false, text: c.text, profile: profile(c.text), speakers: c.segment.speaker ? [c.segment.speaker] : [], vector: null }));
+  // Chunks without a content word ("Yeah.", "Mm-hmm.", "Okay, right.") support nothing: they are neither embedded
+  // nor candidates, and a window joins the content chunks on either side of them. Answers to a question stay,
+  // however short ("No." after "Any numbness?" is the evidence for "denies numbness").
+  const single = chunks
+    .map((c) => ({ c, p: profile(c.text) }))
+    .filter(({ p }, i) => p.stems.length > 0 || p.numbers.size > 0 || p.negated || (i > 0 && chunks[i - 1]!.text.trimEnd().endsWith('?')))
+    .map(({ c, p }, i): Unit => ({ index: i, parts: [c], window: false, text: c.text, profile: p, speakers: c.segment.speaker ? [c.segment.speaker] : [], vector: null }));
   const windows: Unit[] = [];
-  for (let i = 0; i + 1 < chunks.length; i++) {
-    const a = chunks[i]!;
-    const b = chunks[i + 1]!;
+  for (let i = 0; i + 1 < single.length; i++) {
+    const a = single[i]!.parts[0]!;
+    const b = single[i + 1]!.parts[0]!;
     const text = `${a.text} ${b.text}`;
     const speakers = [...new Set([a.segment.speaker, b.segment.speaker].filter((s): s is string => s !== null))];
     windows.push({ index: single.length + i, parts: [a, b], window: true, text, profile: profile(text), speakers, vector: null });

@@ -9,6 +9,8 @@ export interface TextProfile {
   readonly negated: boolean;
   /** Lower-case word tokens (for name matching). */
   readonly words: ReadonlySet<string>;
+  /** The text in lower case, single-spaced, padded with a space at each end (for phrase matching). */
+  readonly lower: string;
 }
 
 const STOPWORDS = new Set(
@@ -17,6 +19,7 @@ const STOPWORDS = new Set(
     'where which while who whom why will with would you your yours also about after again all am any because before both each few further here more ' +
     'most once only other own same should through under until up out over off s t ll re ve d m o y yeah yes okay ok oh um uh well like right so ' +
     'really actually just got get go going gonna know think mean thing things kind sort let lets said says say ' +
+    'mm hmm mhm mm-hmm uh-huh huh ah er erm hm yep yup gotta wanna sure ' +
     // Negation cues are the negation feature's business, not content: "denies pain" vs "no pain".
     'not no never none nothing without deny denies denied reports reported report states stated')
     .split(' '),
@@ -64,7 +67,8 @@ export function profile(text: string): TextProfile {
     if (STOPWORDS.has(w) || /^\d/.test(w)) continue;
     for (const part of w.split('-')) if (part.length > 1 && !STOPWORDS.has(part)) stems.push(stem(part));
   }
-  return { stems, stemSet: new Set(stems), numbers: numbersOf(lower), negated: NEGATION.test(lower), words };
+  const padded = ` ${lower.replace(/[^\p{L}\p{N}'-]+/gu, ' ').trim()} `;
+  return { stems, stemSet: new Set(stems), numbers: numbersOf(lower), negated: NEGATION.test(lower), words, lower: padded };
 }
 
 /** Numbers in canonical form: digits ("1,200" → "1200", "$3.5m" → "3500000"), number words, ratios ("140/90"). */
