@@ -53,6 +53,7 @@ export class CollectionManager {
     const info: CollectionInfo = { name: c.name, model: c.model ?? null, dimension: dimension!, metric: c.metric, hnsw: c.hnsw };
     const tmp = join(this.#dir, `${c.name}.sqlite.creating`);
     rmSync(tmp, { force: true });
+    rmSync(this.#indexDir(c.name), { recursive: true, force: true });
     const store = new CollectionStore(tmp);
     store.setMeta(CONFIG_KEY, JSON.stringify(info));
     store.close();
@@ -76,6 +77,7 @@ export class CollectionManager {
     c.store.close();
     this.#collections.delete(name);
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.#path(name) + suffix, { force: true });
+    rmSync(this.#indexDir(name), { recursive: true, force: true });
   }
 
   async upsert(name: string, raw: unknown): Promise<{ upserted: number }> {
@@ -128,6 +130,7 @@ export class CollectionManager {
     const tmp = join(this.#dir, `${name}.sqlite.restoring`);
     copyFileSync(file, tmp);
     if (this.#collections.has(name)) this.drop(name);
+    rmSync(this.#indexDir(name), { recursive: true, force: true }); // the snapshot's index is rebuilt from it
     renameSync(tmp, this.#path(name));
     this.#open(name);
     return this.info(name);
@@ -139,13 +142,18 @@ export class CollectionManager {
     return c;
   }
 
+  /** Checkpoints every index and closes every store. */
   close(): void {
-    for (const c of this.#collections.values()) c.store.close();
+    for (const c of this.#collections.values()) c.close();
     this.#collections.clear();
   }
 
   #path(name: string): string {
     return join(this.#dir, `${name}.sqlite`);
+  }
+
+  #indexDir(name: string): string {
+    return join(this.#dir, `${name}.hnsw`);
   }
 
   #open(name: string): void {
@@ -157,6 +165,6 @@ export class CollectionManager {
     }
     const info = JSON.parse(raw) as CollectionInfo;
     const embedder = info.model !== null ? (this.embedders.get(info.model) ?? null) : null;
-    this.#collections.set(name, new Collection({ ...info, name }, store, embedder));
+    this.#collections.set(name, new Collection({ ...info, name }, store, embedder, this.#indexDir(name)));
   }
 }

@@ -33,6 +33,7 @@ interface Row {
  *
  *   docs(label PK AUTOINCREMENT, id UNIQUE, text, payload JSON, vector BLOB float32)
  *   docs_fts(text)   FTS5, external content = docs, rowid = label, kept in step by triggers (BM25)
+ *   removed(seq, label)   labels removed since the last index checkpoint, replayed onto a saved index at start
  *
  * An upsert deletes the old row and inserts a new one: a fresh `label` per version, never reused, so the
  * vector index can add the new version before the old one's removal is applied.
@@ -57,12 +58,16 @@ export class CollectionStore {
         payload TEXT NOT NULL,
         vector BLOB NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, label INTEGER NOT NULL);
       CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(text, content='docs', content_rowid='label', tokenize='porter unicode61 remove_diacritics 2');
       CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs WHEN new.text IS NOT NULL BEGIN
         INSERT INTO docs_fts(rowid, text) VALUES (new.label, new.text);
       END;
       CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs WHEN old.text IS NOT NULL BEGIN
         INSERT INTO docs_fts(docs_fts, rowid, text) VALUES ('delete', old.label, old.text);
+      END;
+      CREATE TRIGGER IF NOT EXISTS docs_removed AFTER DELETE ON docs BEGIN
+        INSERT INTO removed(label) VALUES (old.label);
       END;
     `);
     this.#insert = this.#db.prepare('INSERT INTO docs (id, text, payload, vector) VALUES (?, ?, ?, ?)');
@@ -124,10 +129,27 @@ export class CollectionStore {
     return (this.#db.prepare('SELECT count(*) AS n FROM docs').get() as { n: number }).n;
   }
 
-  /** Every document's label and vector, in label order (for rebuilding the vector index). */
-  *vectors(): Generator<{ label: number; vector: Float32Array }> {
-    const it = this.#db.prepare('SELECT label, vector FROM docs ORDER BY label').iterate() as IterableIterator<{ label: number; vector: Buffer }>;
+  /** Labels and vectors of documents with a label above `afterLabel`, in label order (rebuilding or replaying the index). */
+  *vectors(afterLabel = 0): Generator<{ label: number; vector: Float32Array }> {
+    const it = this.#db.prepare('SELECT label, vector FROM docs WHERE label > ? ORDER BY label').iterate(afterLabel) as IterableIterator<{ label: number; vector: Buffer }>;
     for (const r of it) yield { label: r.label, vector: blobToVector(r.vector) };
+  }
+
+  /** Where the log stands: the highest label ever given and the last removal recorded. */
+  position(): { maxLabel: number; removedSeq: number } {
+    const maxLabel = (this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'docs'").get() as { seq: number } | undefined)?.seq ?? 0;
+    const removedSeq = (this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'removed'").get() as { seq: number } | undefined)?.seq ?? 0;
+    return { maxLabel, removedSeq };
+  }
+
+  /** Labels removed after removal `afterSeq`. */
+  removedSince(afterSeq: number): number[] {
+    return (this.#db.prepare('SELECT label FROM removed WHERE seq > ? ORDER BY seq').all(afterSeq) as { label: number }[]).map((r) => r.label);
+  }
+
+  /** Forgets removals up to `seq` (a checkpoint of the index includes them). */
+  pruneRemoved(seq: number): void {
+    this.#db.prepare('DELETE FROM removed WHERE seq <= ?').run(seq);
   }
 
   /** Labels of documents whose payload matches the filter, with their vectors (for exact filtered search). */

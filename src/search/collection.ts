@@ -4,7 +4,8 @@ import type { CollectionStore, StoredDocument } from './collection-store.js';
 import type { PayloadFilter } from './payload-filter.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
 import { normalise, type TextEmbedder } from './text-embedder.js';
-import { exactSearch, HnswIndex, type Neighbour } from './vector-index.js';
+import { openIndex, writeCheckpoint } from './index-checkpoint.js';
+import { exactSearch, type HnswIndex, type Neighbour } from './vector-index.js';
 
 /** What a collection was created with; stored in its SQLite file. */
 export interface CollectionInfo {
@@ -27,6 +28,8 @@ export interface SearchHit {
 const EXACT_FILTER_LIMIT = 4096;
 /** Texts per embedder call. */
 const EMBED_BATCH = 32;
+/** A collection rebuilt from this many documents saves its index at once, so the next restart need not rebuild. */
+const CHECKPOINT_AFTER_REBUILD = 10_000;
 
 /**
  * A collection: its SQLite store (the record) plus the in-memory HNSW index derived from it. Writes commit to
@@ -35,10 +38,29 @@ const EMBED_BATCH = 32;
  */
 export class Collection {
   readonly #index: HnswIndex;
+  /** How the index was opened: from a checkpoint plus `replayed` log entries, or rebuilt from `replayed` documents. */
+  readonly opened: { from: 'checkpoint' | 'rebuild'; replayed: number };
+  #dirty = false;
 
-  constructor(readonly info: CollectionInfo, readonly store: CollectionStore, readonly embedder: TextEmbedder | null) {
-    this.#index = new HnswIndex(info.dimension, info.metric, info.hnsw);
-    for (const { label, vector } of store.vectors()) this.#index.add(label, vector);
+  constructor(readonly info: CollectionInfo, readonly store: CollectionStore, readonly embedder: TextEmbedder | null, readonly indexDir: string) {
+    const { index, from, replayed } = openIndex(info, store, indexDir);
+    this.#index = index;
+    this.opened = { from, replayed };
+    this.#dirty = replayed > 0;
+    if (from === 'rebuild' && replayed >= CHECKPOINT_AFTER_REBUILD) this.checkpoint();
+  }
+
+  /** Saves the index if it changed since it was last saved or loaded (at close; blocks for the write). */
+  checkpoint(): void {
+    if (!this.#dirty) return;
+    writeCheckpoint(this.indexDir, this.#index, this.store);
+    this.#dirty = false;
+  }
+
+  /** Checkpoints the index and closes the store. */
+  close(): void {
+    this.checkpoint();
+    this.store.close();
   }
 
   get size(): number {
@@ -52,12 +74,14 @@ export class Collection {
     // The new versions go in before the old ones leave: a concurrent search never sees neither.
     added.forEach((a, i) => this.#index.add(a.label, vectors[i]!));
     for (const label of removed) this.#index.remove(label);
+    this.#dirty = true;
     return added.length;
   }
 
   delete(ids: readonly string[]): number {
     const removed = this.store.delete(ids);
     for (const label of removed) this.#index.remove(label);
+    if (removed.length > 0) this.#dirty = true;
     return removed.length;
   }
 

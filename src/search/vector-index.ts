@@ -32,12 +32,30 @@ export class HnswIndex {
   #ef = -1;
   readonly #scratch: number[];
 
-  constructor(readonly dimension: number, metric: Metric, params: HnswParams) {
+  /** A new empty index, or (with `from`) the index saved in that file with the counts it was saved with. */
+  constructor(readonly dimension: number, metric: Metric, params: HnswParams, from?: { file: string; live: number; deleted: number }) {
     this.#metric = metric;
     this.#efSearch = params.efSearch;
     this.#index = new hnswlib.HierarchicalNSW(metric === 'l2' ? 'l2' : 'ip', dimension);
-    this.#index.initIndex({ maxElements: this.#capacity, m: params.m, efConstruction: params.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+    if (from) {
+      this.#index.readIndexSync(from.file, true);
+      this.#capacity = this.#index.getMaxElements();
+      this.#live = from.live;
+      this.#deleted = from.deleted;
+    } else {
+      this.#index.initIndex({ maxElements: this.#capacity, m: params.m, efConstruction: params.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+    }
     this.#scratch = new Array<number>(dimension).fill(0);
+  }
+
+  /** Live and marked-deleted element counts, saved with the index so that loading restores them. */
+  get counts(): { live: number; deleted: number } {
+    return { live: this.#live, deleted: this.#deleted };
+  }
+
+  /** Writes the whole graph to `file` (synchronous: the caller decides when the pause is acceptable). */
+  save(file: string): void {
+    this.#index.writeIndexSync(file);
   }
 
   get size(): number {
