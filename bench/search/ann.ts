@@ -7,6 +7,9 @@
  *
  * Prints one JSON line per configuration. Single-threaded: one search at a time on the event loop thread.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import usearch from 'usearch';
 import { HnswIndex, exactSearch } from '../../src/search/vector-index.js';
 import { normalise } from '../../src/search/text-embedder.js';
@@ -52,6 +55,19 @@ for (const ef of [32, 64, 128, 256]) {
   const s = (performance.now() - t) / 1000;
   console.log(JSON.stringify({ index: 'hnswlib-node (collections)', vectors: N, m: 16, efConstruction: 128, efSearch: ef, buildSeconds: Number(buildS.toFixed(1)), memoryMb: Math.round(memMb), qps: Math.round(Q / s), recallAt10: Number((hit / (Q * 10)).toFixed(4)) }));
 }
+
+// Restart from a checkpoint: save the graph, load it back (what a collection does at close and at start).
+const dir = mkdtempSync(join(tmpdir(), 'mp-ann-'));
+const t3 = performance.now();
+index.save(join(dir, 'index.hnsw'));
+const saveS = (performance.now() - t3) / 1000;
+const t4 = performance.now();
+const loaded = new HnswIndex(D, 'cosine', { m: 16, efConstruction: 128, efSearch: 64 }, { file: join(dir, 'index.hnsw'), ...index.counts });
+const loadS = (performance.now() - t4) / 1000;
+let same = 0;
+for (let i = 0; i < 20; i++) if (loaded.search(queries[i]!, 10)[0]!.label === index.search(queries[i]!, 10)[0]!.label) same++;
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ index: 'hnswlib-node checkpoint', vectors: N, saveSeconds: Number(saveS.toFixed(2)), loadSeconds: Number(loadS.toFixed(2)), sameTop1Of20: same }));
 
 if (withUsearch) {
   const flat = new Float32Array(N * D);
