@@ -34,6 +34,13 @@ test('source segments: speaker lines with timestamps become turns; unlabelled te
   assert.deepEqual(sourceSegments({ text: 'One para.\n\nTwo\npara.' }).map((s) => s.text), ['One para.', 'Two para.']);
 });
 
+test('source segments: SRT and WebVTT cues become timed segments with speakers', () => {
+  const srt = '1\n00:00:01,000 --> 00:00:04,500\nAlice: We ship on Friday.\n\n2\n00:00:05,000 --> 00:00:07,000\nOnly if QA signs off.\n';
+  assert.deepEqual(sourceSegments({ text: srt }).map((s) => [s.speaker, s.start, s.end, s.text]), [['Alice', 1, 4.5, 'We ship on Friday.'], [null, 5, 7, 'Only if QA signs off.']]);
+  const vtt = 'WEBVTT\n\n00:01.000 --> 00:03.000 align:start\n<v Dr. Lee>Any fever?</v>\n\n00:03.500 --> 00:05.000\n<v Pat>No.</v>\n';
+  assert.deepEqual(sourceSegments({ text: vtt }).map((s) => [s.speaker, s.start, s.text]), [['Dr. Lee', 1, 'Any fever?'], ['Pat', 3.5, 'No.']]);
+});
+
 test('rank fusion: weighted RRF rewards agreement and honours zero weights', () => {
   const fused = reciprocalRankFusion([{ labels: [1, 2, 3], weight: 1 }, { labels: [4, 2, 5], weight: 1 }], 60);
   assert.equal(fused[0]!.label, 2);
