@@ -18,6 +18,7 @@ export const FEATURES = [
   'window', // the unit is a window of two adjacent chunks
   'question', // every part of the unit is a question: it asks, it does not assert
   'novel', // IDF-weighted share of the sentence's content stems that the whole source never uses
+  'coverTop3', // IDF-weighted share of the sentence's content stems found in the 3 lexically best units together
 ] as const;
 
 export interface SourceStats {
@@ -139,7 +140,19 @@ export function sentenceFacts(stats: SourceStats, p: TextProfile, vector: Float3
   return { profile: p, vector, numMissSource: p.numbers.size > 0 ? missing / p.numbers.size : 0, novel: total > 0 ? novel / total : 0, mentions };
 }
 
-export function featureVector(stats: SourceStats, s: SentenceFacts, u: Unit, cos: number, bestCos: number, lex: number, bestLex: number, rrf: number): number[] {
+/** IDF-weighted share of the sentence's stems found in any of `units` (a claim that draws on several turns). */
+export function coverage(stats: SourceStats, s: TextProfile, units: readonly Unit[]): number {
+  let total = 0;
+  let hit = 0;
+  for (const t of s.stemSet) {
+    const w = idfOf(stats, t);
+    total += w;
+    if (units.some((u) => u.profile.stemSet.has(t))) hit += w;
+  }
+  return total > 0 ? hit / total : 0;
+}
+
+export function featureVector(stats: SourceStats, s: SentenceFacts, u: Unit, cos: number, bestCos: number, lex: number, bestLex: number, rrf: number, coverTop3: number): number[] {
   const sn = s.profile.numbers;
   let numHit = 0;
   for (const n of sn) if (u.profile.numbers.has(n)) numHit++;
@@ -166,5 +179,6 @@ export function featureVector(stats: SourceStats, s: SentenceFacts, u: Unit, cos
     u.window ? 1 : 0,
     u.parts.every((p) => p.text.trimEnd().endsWith('?')) ? 1 : 0,
     s.novel,
+    coverTop3,
   ];
 }

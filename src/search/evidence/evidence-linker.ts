@@ -1,7 +1,7 @@
 import { MpError } from '../../errors.js';
 import { describeIssues } from '../../config/zod-issues.js';
 import type { TextEmbedder } from '../text-embedder.js';
-import { cosine, featureVector, lexical, sentenceFacts, sourceStats, type SentenceFacts } from './evidence-features.js';
+import { cosine, coverage, featureVector, lexical, sentenceFacts, sourceStats, type SentenceFacts } from './evidence-features.js';
 import { LinkRequestSchema, type EvidenceItem, type LinkedSentence, type LinkRequest, type LinkResult } from './evidence-schema.js';
 import { EvidenceScorer } from './evidence-scorer.js';
 import { buildUnits, windowVectors, type Unit } from './evidence-units.js';
@@ -121,9 +121,10 @@ function rankCandidates(stats: ReturnType<typeof sourceStats>, facts: SentenceFa
   const chosen = new Set([...byCos.slice(0, DEPTH), ...byLex.slice(0, DEPTH)]);
   const bestCos = Math.max(...cos);
   const bestLex = Math.max(...lex);
+  const cover = coverage(stats, facts.profile, byLex.slice(0, 3).map((i) => units[i]!));
   return [...chosen].map((i) => ({
     unit: units[i]!,
-    x: featureVector(stats, facts, units[i]!, cos[i]!, bestCos, lex[i]!, bestLex, ((rrf.get(i) ?? 0) * RRF_K) / 2),
+    x: featureVector(stats, facts, units[i]!, cos[i]!, bestCos, lex[i]!, bestLex, ((rrf.get(i) ?? 0) * RRF_K) / 2, cover),
   }));
 }
 

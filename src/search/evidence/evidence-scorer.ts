@@ -29,7 +29,7 @@ export const ScorerSchema = z.strictObject({
 export type ScorerWeights = z.output<typeof ScorerSchema>;
 
 /** Features of the sentence-level model: the best candidate's pair score and the facts that can sink it. */
-export const SENTENCE_FEATURES = ['pairScore', 'secondPairScore', 'cos', 'lex', 'numMiss', 'numAnyMiss', 'numMissSource', 'negMismatch', 'speakerMismatch', 'question', 'novel'] as const;
+export const SENTENCE_FEATURES = ['pairScore', 'secondPairScore', 'cos', 'lex', 'numMiss', 'numAnyMiss', 'numMissSource', 'negMismatch', 'speakerMismatch', 'question', 'novel', 'coverTop3'] as const;
 
 const col = (name: (typeof FEATURES)[number]): number => FEATURES.indexOf(name);
 
@@ -37,7 +37,7 @@ const col = (name: (typeof FEATURES)[number]): number => FEATURES.indexOf(name);
 export function sentenceFeatures(best: readonly number[], pairScore: number, secondPairScore: number): number[] {
   return [
     pairScore, secondPairScore, best[col('cos')]!, best[col('lex')]!, best[col('numMiss')]!, best[col('numAnyMiss')]!,
-    best[col('numMissSource')]!, best[col('negMismatch')]!, best[col('speakerMismatch')]!, best[col('question')]!, best[col('novel')]!,
+    best[col('numMissSource')]!, best[col('negMismatch')]!, best[col('speakerMismatch')]!, best[col('question')]!, best[col('novel')]!, best[col('coverTop3')]!,
   ];
 }
 
