@@ -38,7 +38,7 @@ export interface SentenceCandidates {
 export class EvidenceLinker {
   readonly #cache = new Map<string, Float32Array>();
 
-  constructor(readonly embedder: TextEmbedder, readonly scorer: EvidenceScorer = EvidenceScorer.load(), readonly cacheEntries = 50_000) {}
+  constructor(readonly embedder: TextEmbedder, readonly scorer: EvidenceScorer = EvidenceScorer.load(), readonly cacheEntries = 20_000) {}
 
   async link(raw: unknown): Promise<LinkResult> {
     const started = performance.now();
