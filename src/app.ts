@@ -19,6 +19,7 @@ import type { ModelControlMode, RepositoryController } from './lifecycle/reposit
 import type { TrafficRouter } from './routing/traffic-router.js';
 import type { RolloutController } from './routing/rollout-controller.js';
 import { createControlPlane } from './control-plane.js';
+import { registerSearch, type SearchOptions } from './server/search/register-search.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -52,6 +53,8 @@ export interface AppOptions {
   readonly repositoryPollSecs?: number;
   /** Directory of control.db (rollout state and history, admin traffic policies); default: kept in memory only. */
   readonly dataDir?: string;
+  /** Vector collections (and evidence linking) under /v1/collections, /v1/evidence. */
+  readonly search?: SearchOptions | undefined;
 }
 
 export interface RunningApp {
@@ -135,6 +138,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     closeQueue = () => backend.close();
   }
 
+  const search = options.search ? registerSearch(server, options.search) : undefined;
   const address = await server.listen({ host: options.host, port: options.port });
   await control.start();
   accepting = true;
@@ -151,7 +155,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       accepting = false;
       // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
       // and the queue closes last (pipeline routes may still be answering until then).
-      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => tracing?.shutdown());
+      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => search?.close()).then(() => tracing?.shutdown());
       return closing;
     },
   };

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { startApp } from '../app.js';
 import { MODELPLANE_VERSION } from '../version.js';
 import { parseServeOptions } from './serve-options.js';
 import { registerPipelineCommands, reportCliError } from './pipeline-commands.js';
+import { registerSearchCommands } from './search-commands.js';
+import { registerEvidenceCommands } from './evidence-commands.js';
 
 const program = new Command();
 program.name('modelplane').description('Model serving: KServe v2 / Triton-compatible inference for Node.js').version(MODELPLANE_VERSION);
@@ -42,6 +45,7 @@ program
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,
+      search: { dataDir: join(options.dataDir, 'search') },
     });
     app.server.log.info({ url: app.url }, `modelplane ${MODELPLANE_VERSION} listening on ${app.url}`);
     // SIGTERM/SIGINT: stop accepting, finish in-flight requests, unload, exit 0.
@@ -60,5 +64,7 @@ program
   });
 
 registerPipelineCommands(program);
+registerSearchCommands(program);
+registerEvidenceCommands(program);
 
 program.parseAsync(process.argv).catch(reportCliError);

@@ -1,7 +1,8 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../config/zod-issues.js';
-import { isMpError, MpError } from '../../errors.js';
+import { MpError } from '../../errors.js';
+import { jsonScope } from '../json-scope.js';
 import { MAX_PRIORITY } from '../../queue/queue-backend.js';
 import type { PipelineService, RunEvent } from '../../pipeline/pipeline-service.js';
 
@@ -45,29 +46,7 @@ const TERMINAL = new Set(['completed', 'dead', 'cancelled']);
  */
 export function registerPipelineRoutes(app: FastifyInstance, service: PipelineService): void {
   void app.register(async (scope) => {
-    // The server parses bodies as raw bytes (the v2 handler decodes JSON and binary itself); these
-    // routes take JSON, parsed here whatever the parent registered.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      const text = (body as string).trim();
-      if (text === '') return done(null, undefined);
-      try {
-        done(null, JSON.parse(text) as unknown);
-      } catch (err) {
-        done(new MpError('MP_INVALID_ARG', `body is not valid JSON: ${(err as Error).message}`), undefined);
-      }
-    });
-    scope.setErrorHandler((err: FastifyError, req, reply) => {
-      if (isMpError(err)) {
-        if (err.status === 429) void reply.header('retry-after', '1');
-        return reply.code(err.status).send({ error: err.message });
-      }
-      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-        return reply.code(err.statusCode).send({ error: err.message });
-      }
-      req.log.error({ err }, 'pipeline route failed');
-      return reply.code(500).send({ error: 'internal error' });
-    });
+    jsonScope(scope, 'pipeline');
 
     scope.post('/v1/pipelines/:name/runs', async (req: FastifyRequest<{ Params: Params }>, reply) => {
       const body = parse(SubmitBody, req.body ?? {}, 'body');

