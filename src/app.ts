@@ -16,7 +16,7 @@ import { openQueueBackend } from './queue/open-backend.js';
 import type { ModelControlMode, RepositoryController } from './lifecycle/repository-controller.js';
 import type { TrafficRouter } from './routing/traffic-router.js';
 import type { RolloutController } from './routing/rollout-controller.js';
-import { createControlPlane } from './control-plane.js';
+import { checkAuthOptions, createControlPlane } from './control-plane.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -41,6 +41,10 @@ export interface AppOptions {
   readonly repositoryPollSecs?: number;
   /** Directory of control.db (rollout state and history, admin traffic policies); default: kept in memory only. */
   readonly dataDir?: string;
+  /** Bearer token for repository and admin endpoints (at least 16 characters); none = loopback clients only. */
+  readonly adminToken?: string | undefined;
+  /** Require the admin token on model (inference) endpoints too. */
+  readonly authInference?: boolean;
 }
 
 export interface RunningApp {
@@ -74,6 +78,7 @@ export async function openModels(repository: string, log: LifecycleLogger): Prom
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const logger = options.logger === undefined ? pino({ level: process.env.LOG_LEVEL ?? 'info' }) : options.logger;
   const log = logger === false ? silentLogger : logger;
+  checkAuthOptions(options.adminToken, options.authInference ?? false);
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
@@ -82,6 +87,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     mode: options.modelControlMode ?? 'none',
     pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
     dataDir: options.dataDir ?? ':memory:',
+    adminToken: options.adminToken,
+    authInference: options.authInference ?? false,
   });
   const { controller, router, rollouts } = control;
   const server = buildServer(manager, {

@@ -20,8 +20,11 @@ program
   .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
   .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
   .option('--repository-poll-secs <s>', 'seconds between repository scans in poll mode', '15')
+  .option('--admin-token <token>', 'bearer token for repository and admin endpoints (default: $MODELPLANE_ADMIN_TOKEN; none = loopback clients only)')
+  .option('--auth-inference', 'require the admin token on model (inference) endpoints too')
   .action(async (raw: Record<string, unknown>) => {
-    const options = parseServeOptions(raw);
+    const token = raw.adminToken ?? process.env.MODELPLANE_ADMIN_TOKEN;
+    const options = parseServeOptions({ ...raw, ...(token ? { adminToken: token } : {}) });
     const app = await startApp({
       repository: options.repository,
       host: options.host,
@@ -30,6 +33,8 @@ program
       modelControlMode: options.modelControlMode,
       repositoryPollSecs: options.repositoryPollSecs,
       dataDir: options.dataDir,
+      adminToken: options.adminToken,
+      authInference: options.authInference,
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,
