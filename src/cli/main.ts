@@ -3,6 +3,7 @@ import { startApp } from '../app.js';
 import { MODELPLANE_VERSION } from '../version.js';
 import { parseServeOptions } from './serve-options.js';
 import { registerPipelineCommands, reportCliError } from './pipeline-commands.js';
+import { registerAdminCommands } from './admin-commands.js';
 
 const program = new Command();
 program.name('modelplane').description('Model serving: KServe v2 / Triton-compatible inference for Node.js').version(MODELPLANE_VERSION);
@@ -56,5 +57,6 @@ program
   });
 
 registerPipelineCommands(program);
+registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch(reportCliError);
