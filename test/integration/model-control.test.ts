@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildMlpModel } from '../../scripts/lib/mlp-model.js';
+import { buildSlowIdentityModel } from '../../scripts/lib/test-models.js';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
 import { eventually } from '../helpers/eventually.js';
@@ -139,4 +140,23 @@ test('model control (explicit): load with a config override, unload, and refusal
   const refused = await httpRequest(`${none.url}/v2/repository/models/e/load`, 'POST', '', {});
   assert.equal(refused.status, 501);
   assert.match(refused.body.toString(), /explicit/);
+});
+
+test('model control (explicit): a reload swaps only after warm-up and drains the old instance\'s in-flight requests', async (t) => {
+  const repo = await tempRepo(t, { slow: { config: { name: 'slow', max_batch_size: 0 }, versions: { 1: buildSlowIdentityModel(768) } } });
+  const { url, app } = await startServer(t, repo, { app: { modelControlMode: 'explicit' } });
+  const request: InferRequest = { inputs: [{ name: 'x', datatype: 'FP32', shape: [4], data: [1, 2, 3, 4] }] };
+  const before = app.manager.resolve('slow');
+  const inFlight = Array.from({ length: 6 }, () => infer(url, 'slow', request));
+  await eventually(async () => before.batcher.queued > 0, 'requests queued on the old instance', 200, 5);
+  const override = JSON.stringify({ config: { name: 'slow', max_batch_size: 0, parameters: { generation: 2 } } });
+  const reload = await httpRequest(`${url}/v2/repository/models/slow/load`, 'POST', override, { 'content-type': 'application/json' });
+  assert.equal(reload.status, 200, reload.body.toString());
+  const after = app.manager.resolve('slow');
+  assert.notEqual(after, before, 'a new context serves');
+  assert.equal(after.config.parameters.generation, 2);
+  assert.equal(before.batcher.queued, 0, 'the load answered only after the old context drained');
+  const answers = await Promise.all(inFlight);
+  for (const a of answers) assert.equal(a.status, 200, a.jsonText);
+  assert.equal((await infer(url, 'slow', request)).status, 200);
 });
