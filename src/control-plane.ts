@@ -62,7 +62,7 @@ export function createControlPlane(manager: ModelManager, metrics: Registry, log
     register(server) {
       registerAdminAuth(server, { token: options.adminToken, inference: options.authInference });
       registerRepositoryRoutes(server, controller);
-      registerTrafficRoutes(server, manager, router, store);
+      registerTrafficRoutes(server, manager, router, { store, onChange: (model) => rollouts.release(model) });
       registerRolloutRoutes(server, manager, rollouts);
     },
     async start() {

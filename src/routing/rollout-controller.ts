@@ -57,6 +57,7 @@ export class RolloutController {
   /** Re-applies every model's newest rollout (weights of finished ones, running ones resume at their step) and starts the step timer. */
   restore(): void {
     for (const r of this.store.latestPerModel()) {
+      if (r.state !== 'running' && this.store.events(r.id).at(-1)?.kind === 'released') continue;
       this.applyWeights(r);
       if (r.state === 'running') {
         const resumed = { ...r, stepStartedMs: this.now(), updatedMs: this.now() };
@@ -105,6 +106,20 @@ export class RolloutController {
     const r = this.running.get(model);
     if (!r) throw new MpError('MP_NOT_FOUND', `model '${model}' has no running rollout`);
     return this.finish(r.record, 'aborted', reason);
+  }
+
+  /**
+   * A finished rollout keeps its weights (a rolled-back candidate must not become the default again
+   * by being the highest version) until the operator sets or clears the model's traffic policy: then
+   * the policy rules again. Does nothing while a rollout runs.
+   */
+  release(model: string): void {
+    if (this.running.has(model)) return;
+    const last = this.store.history(model)[0];
+    this.router.setSplitOverride(model, undefined);
+    if (!last || this.store.events(last.id).at(-1)?.kind === 'released') return;
+    const t = this.now();
+    this.store.update({ ...last, updatedMs: t }, { atMs: t, kind: 'released', percent: last.percent, detail: 'the traffic policy was changed: the rollout\'s weights no longer apply' });
   }
 
   status(model: string): RolloutStatus {

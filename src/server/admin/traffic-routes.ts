@@ -12,11 +12,18 @@ export interface PolicyStore {
   savePolicy(model: string, policy: TrafficPolicy | undefined): void;
 }
 
+export interface TrafficRouteOptions {
+  readonly store?: PolicyStore;
+  /** Called after a policy change (a finished rollout's weights give way to the new policy). */
+  readonly onChange?: (model: string) => void;
+}
+
 /**
  * `GET/PUT/DELETE /v2/admin/models/{m}/traffic`: the policy requests to `m` without a version
  * follow. PUT replaces the config's policy (validated like a config); DELETE returns to it.
  */
-export function registerTrafficRoutes(app: FastifyInstance, manager: ModelManager, router: TrafficRouter, store?: PolicyStore): void {
+export function registerTrafficRoutes(app: FastifyInstance, manager: ModelManager, router: TrafficRouter, options: TrafficRouteOptions = {}): void {
+  const { store, onChange } = options;
   const known = (model: string) => {
     if (!manager.has(model)) throw new MpError('MP_MODEL_NOT_FOUND', `unknown model '${model}'`);
   };
@@ -37,6 +44,7 @@ export function registerTrafficRoutes(app: FastifyInstance, manager: ModelManage
     const policy = parseJsonBody(request.body, TrafficPolicySchema, 'traffic policy');
     store?.savePolicy(model, policy);
     router.setPolicy(model, policy);
+    onChange?.(model);
     return describe(model);
   });
 
@@ -45,6 +53,7 @@ export function registerTrafficRoutes(app: FastifyInstance, manager: ModelManage
     known(model);
     store?.savePolicy(model, undefined);
     router.setPolicy(model, undefined);
+    onChange?.(model);
     return describe(model);
   });
 }
