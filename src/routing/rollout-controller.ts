@@ -1,6 +1,6 @@
 import { MpError } from '../errors.js';
 import { RolloutSpecSchema, type RolloutSpec } from '../config/rollout-spec.js';
-import type { LifecycleLogger, ModelManager } from '../lifecycle/model-manager.js';
+import type { LifecycleLogger, VersionStatus } from '../lifecycle/model-manager.js';
 import { NOOP_ROUTING_SINK, type RoutingSink } from './routing-sink.js';
 import type { RolloutEvent, RolloutRecord, RolloutStore } from './rollout-store.js';
 import { StepWindow } from './step-window.js';
@@ -11,6 +11,11 @@ export interface RolloutSink {
   transition(model: string, kind: string, candidatePercent: number): void;
 }
 export const NOOP_ROLLOUT_SINK: RolloutSink = { transition() {} };
+
+/** What a rollout needs to know of the models: which versions exist and are READY (ModelManager is one). */
+export interface VersionSource {
+  versionsOf(model: string): VersionStatus[];
+}
 
 export interface RolloutStatus {
   readonly current: (RolloutRecord & { readonly window?: object }) | null;
@@ -46,7 +51,7 @@ export class RolloutController {
   };
 
   constructor(
-    private readonly manager: ModelManager,
+    private readonly manager: VersionSource,
     private readonly router: TrafficRouter,
     private readonly store: RolloutStore,
     private readonly logger: LifecycleLogger,
