@@ -7,6 +7,8 @@ import { buildServer } from './server/build-server.js';
 import { registerPipelineRoutes } from './server/pipelines/pipeline-routes.js';
 import { MODELPLANE_VERSION } from './version.js';
 import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
+import { registerGpuMetrics } from './telemetry/gpu-metrics.js';
+import { startTracing, type TracingOptions } from './telemetry/tracing.js';
 import { loadPipelines } from './pipeline/load-pipelines.js';
 import { createPipelineMetrics } from './pipeline/pipeline-metrics.js';
 import { PipelineService } from './pipeline/pipeline-service.js';
@@ -33,7 +35,16 @@ export interface AppOptions {
   readonly host: string;
   readonly port: number;
   readonly bodyLimitBytes: number;
+  /** Defaults to a pino logger at `logLevel`; false = silent. */
   readonly logger?: Logger | false;
+  /** pino level when `logger` is not given; default MODELPLANE_LOG_LEVEL, LOG_LEVEL or info. */
+  readonly logLevel?: string | undefined;
+  /** One JSON line per request at info level (default true). */
+  readonly accessLog?: boolean | undefined;
+  /** GET /metrics (default true). */
+  readonly metrics?: boolean | undefined;
+  /** OpenTelemetry traces; off unless an OTLP endpoint (or exporter) is configured. */
+  readonly tracing?: TracingOptions | undefined;
   readonly pipelines?: PipelineOptions | undefined;
   /** Model control (Triton's): `none` loads at startup only; `poll` follows the repository; `explicit` obeys load/unload. */
   readonly modelControlMode?: ModelControlMode;
@@ -76,12 +87,16 @@ export async function openModels(repository: string, log: LifecycleLogger): Prom
 
 /** The composition root: repository -> runtime -> scheduler -> lifecycle -> HTTP server (+ pipelines). */
 export async function startApp(options: AppOptions): Promise<RunningApp> {
-  const logger = options.logger === undefined ? pino({ level: process.env.LOG_LEVEL ?? 'info' }) : options.logger;
+  const level = options.logLevel ?? process.env.MODELPLANE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info';
+  const logger = options.logger === undefined ? pino({ level }) : options.logger;
   const log = logger === false ? silentLogger : logger;
   checkAuthOptions(options.adminToken, options.authInference ?? false);
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
+  if (await registerGpuMetrics(metrics)) log.info({}, 'GPU metrics from nvidia-smi');
+  const tracing = options.tracing ? startTracing(options.tracing) : undefined;
+  if (tracing) log.info({ otlpEndpoint: options.tracing?.otlpEndpoint ?? 'from OTEL_EXPORTER_OTLP_* environment' }, 'tracing on');
   const control = createControlPlane(manager, metrics, log, {
     repository: options.repository,
     mode: options.modelControlMode ?? 'none',
@@ -93,11 +108,15 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { controller, router, rollouts } = control;
   const server = buildServer(manager, {
     router,
-    metrics,
+    metrics: options.metrics === false ? undefined : metrics,
     bodyLimitBytes: options.bodyLimitBytes,
     logger,
     serverVersion: MODELPLANE_VERSION,
     isReady: () => accepting && manager.allReady(),
+    observability: {
+      accessLog: logger !== false && options.accessLog !== false ? logger : undefined,
+      tracing,
+    },
   });
   control.register(server);
   // Polling stops before the server drains, so no load starts while the models unload.
@@ -139,7 +158,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       accepting = false;
       // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
       // and the queue closes last (pipeline routes may still be answering until then).
-      closing ??= stopWorkers().then(() => server.close()).then(closeQueue);
+      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => tracing?.shutdown());
       return closing;
     },
   };

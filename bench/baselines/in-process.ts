@@ -8,7 +8,9 @@ import { median } from '../lib/stats.js';
 
 interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string }
 const spec = JSON.parse(process.argv[2]!) as Spec;
-const session = await ort.InferenceSession.create(spec.model);
+// The same intra-op thread count as every served configuration (bench/lib/cpu-plan.ts).
+const threads = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
+const session = await ort.InferenceSession.create(spec.model, threads > 0 ? { intraOpNumThreads: threads } : {});
 const itemSize = spec.itemShape.reduce((a, b) => a * b, 1);
 const { readFileSync } = await import('node:fs');
 const sample = spec.sampleFile ? new Float32Array(readFileSync(spec.sampleFile).buffer.slice(0)) : undefined;

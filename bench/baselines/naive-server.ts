@@ -8,7 +8,9 @@ import Fastify from 'fastify';
 import ort from 'onnxruntime-node';
 
 const [modelPath, port = '0'] = process.argv.slice(2);
-const session = await ort.InferenceSession.create(modelPath!);
+// The bench gives every configuration the same intra-op thread count (bench/lib/cpu-plan.ts).
+const threads = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
+const session = await ort.InferenceSession.create(modelPath!, threads > 0 ? { intraOpNumThreads: threads } : {});
 const app = Fastify({ bodyLimit: 64 << 20 });
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { LoadResult, LoadSpec } from './load-worker.js';
+import { cpuPlan, pinnedCommand, type CpuPlan } from './cpu-plan.js';
 
 const TSX = ['--import', 'tsx'];
+
+let plan: CpuPlan = cpuPlan(false);
+
+/** Pins every process started from now on according to `p` (see cpu-plan.ts). */
+export function useCpuPlan(p: CpuPlan): void {
+  plan = p;
+}
 
 export interface ServerHandle {
   readonly url: string;
@@ -17,11 +25,16 @@ export interface ServerHandle {
 
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
-/** Starts a server script as a child process and waits for the line that tells its URL. */
-export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [...TSX, ...args], {
+/**
+ * Starts a server script as a child process and waits for the line that tells its URL. After that
+ * its stdout goes to `logFile` (or is drained), as a log shipper would take it: the bench process
+ * never parses log lines during a measurement.
+ */
+export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string): Promise<ServerHandle> {
+  const [command, argv] = pinnedCommand(plan.measured, [...TSX, ...args]);
+  const child = spawn(command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ORT_INTRA_OP_THREADS: String(plan.measuredCpus), ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -33,6 +46,10 @@ export function startServerProcess(args: string[], env: Record<string, string> =
       const m = /LISTENING (http:\/\/\S+)/.exec(line) ?? /"url":"(http:\/\/[^"]+)"/.exec(line);
       if (!m) return;
       clearTimeout(timer);
+      lines.removeAllListeners('line');
+      lines.close();
+      if (logFile) child.stdout!.pipe(createWriteStream(logFile));
+      else child.stdout!.resume();
       resolve(handle(child, m[1]!));
     });
   });
@@ -66,12 +83,13 @@ function handle(child: ChildProcess, url: string): ServerHandle {
 
 /** Runs one load-generator process and returns what it measured. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return runJsonChild<LoadResult>(['bench/lib/load-worker.ts', JSON.stringify(spec)]);
+  return runJsonChild<LoadResult>(['bench/lib/load-worker.ts', JSON.stringify(spec)], 'loadgen');
 }
 
-/** Runs a TS script in a fresh process and parses the last JSON line it prints. */
-export function runJsonChild<T>(args: string[]): Promise<T> {
-  const child = spawn(process.execPath, [...TSX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a TS script in a fresh process (on the measured CPUs, or the load generator's) and parses the last JSON line it prints. */
+export function runJsonChild<T>(args: string[], role: 'measured' | 'loadgen' = 'measured'): Promise<T> {
+  const [command, argv] = pinnedCommand(role === 'loadgen' ? plan.loadgen : plan.measured, [...TSX, ...args]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORT_INTRA_OP_THREADS: String(plan.measuredCpus) } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -19,6 +19,11 @@ program
   .option('--data-dir <dir>', 'data directory: rollout state and history (control.db), the embedded pipeline queue unless --redis', './.data')
   .option('--redis <url>', 'pipeline queue on Redis (BullMQ), e.g. redis://127.0.0.1:6379')
   .option('--pipeline-workers <n>', 'pipeline runs this process works on at once (0 = none, workers run elsewhere)', '4')
+  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default: $MODELPLANE_LOG_LEVEL, $LOG_LEVEL or info)')
+  .option('--no-access-log', 'no JSON line per request')
+  .option('--no-metrics', 'do not serve GET /metrics')
+  .option('--otlp-endpoint <url>', 'export OpenTelemetry traces over OTLP/HTTP to this base URL (also $OTEL_EXPORTER_OTLP_ENDPOINT)')
+  .option('--trace-sample-ratio <r>', 'share of new traces recorded, 0..1 (incoming sampled traceparents always are)', '1')
   .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
   .option('--repository-poll-secs <s>', 'seconds between repository scans in poll mode', '15')
   .option('--admin-token <token>', 'bearer token for repository and admin endpoints (default: $MODELPLANE_ADMIN_TOKEN; none = loopback clients only)')
@@ -31,6 +36,10 @@ program
       host: options.host,
       port: options.port,
       bodyLimitBytes: options.httpBodyLimit,
+      logLevel: options.logLevel,
+      accessLog: options.accessLog,
+      metrics: options.metrics,
+      tracing: { otlpEndpoint: options.otlpEndpoint, sampleRatio: options.traceSampleRatio },
       modelControlMode: options.modelControlMode,
       repositoryPollSecs: options.repositoryPollSecs,
       dataDir: options.dataDir,

@@ -26,6 +26,11 @@ export const ServeOptionsSchema = z.strictObject({
   dataDir: z.string().min(1).default('./.data'),
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   pipelineWorkers: z.coerce.number().pipe(z.int().min(0).max(1024)).default(4),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  accessLog: z.boolean().default(true),
+  metrics: z.boolean().default(true),
+  otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  traceSampleRatio: z.coerce.number().pipe(z.number().min(0).max(1)).default(1),
   modelControlMode: z.enum(['none', 'poll', 'explicit']).default('none'),
   /** Seconds between repository scans in poll mode (Triton's --repository-poll-secs). */
   repositoryPollSecs: z.coerce.number().pipe(z.number().min(0.05).max(86400)).default(15),
@@ -42,6 +47,9 @@ export function parseServeOptions(raw: unknown): ServeOptions {
       .replace(/\bhttpBodyLimit\b/g, '--http-body-limit')
       .replace(/\bpipelineWorkers\b/g, '--pipeline-workers')
       .replace(/\bdataDir\b/g, '--data-dir')
+      .replace(/\blogLevel\b/g, '--log-level')
+      .replace(/\botlpEndpoint\b/g, '--otlp-endpoint')
+      .replace(/\btraceSampleRatio\b/g, '--trace-sample-ratio')
       .replace(/\bmodelControlMode\b/g, '--model-control-mode')
       .replace(/\brepositoryPollSecs\b/g, '--repository-poll-secs')
       .replace(/\badminToken\b/g, '--admin-token');

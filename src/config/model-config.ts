@@ -15,6 +15,18 @@ export const TensorSpecSchema = z.strictObject({
 });
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
+export const OutputSpecSchema = TensorSpecSchema.extend({
+  /**
+   * Marks an output as class scores along its last dimension (`logits` are softmaxed first): the
+   * top-1 score of every row is recorded in the `modelplane_output_confidence` histogram.
+   */
+  confidence: z.enum(['probabilities', 'logits']).optional(),
+}).refine((o) => o.confidence === undefined || ['FP16', 'FP32', 'FP64'].includes(o.datatype), {
+  message: 'confidence needs a floating-point output (FP16, FP32 or FP64)',
+  path: ['confidence'],
+});
+export type OutputSpec = z.infer<typeof OutputSpecSchema>;
+
 export const VersionPolicySchema = z.union([
   z.strictObject({ latest: z.strictObject({ num_versions: z.int().positive() }) }),
   z.strictObject({ all: z.strictObject({}) }),
@@ -36,6 +48,13 @@ export const DynamicBatchingSchema = z.strictObject({
   preferred_batch_sizes: z.array(z.int().positive()).default([]),
   /** How long the oldest request may wait for a fuller batch, in microseconds. */
   max_queue_delay_us: z.int().nonnegative().default(0),
+  /**
+   * Spend the queue delay only when more requests are expected: a batch is sent at once when it is
+   * already as large as the last one that finished (a lone client gets no delay), and otherwise
+   * waits up to max_queue_delay_us from the moment an instance freed up (the clients just answered
+   * come back into one full batch). Off = Triton's rule: the delay counts from the oldest request.
+   */
+  adaptive_queue_delay: z.boolean().default(false),
   /** 0 = a single level. Levels are 1..priority_levels, 1 the highest, as in Triton. */
   priority_levels: z.int().nonnegative().max(16).default(0),
   default_priority_level: z.int().nonnegative().default(0),
@@ -90,7 +109,7 @@ export const ModelConfigSchema = z.strictObject({
   backend: z.enum(['onnx']).default('onnx'),
   max_batch_size: z.int().nonnegative().max(1 << 16).default(0),
   inputs: z.array(TensorSpecSchema).default([]),
-  outputs: z.array(TensorSpecSchema).default([]),
+  outputs: z.array(OutputSpecSchema).default([]),
   version_policy: VersionPolicySchema.default({ latest: { num_versions: 1 } }),
   instance_count: z.int().positive().max(64).default(1),
   /**

@@ -1,4 +1,4 @@
-import { MpError, type ErrorCode } from '../errors.js';
+import { MpError, isMpError, type ErrorCode } from '../errors.js';
 import type { ModelConfig, TensorSpec } from '../config/model-config.js';
 import type { Tensor, TensorMap } from '../tensor/tensor.js';
 import type { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
@@ -6,6 +6,7 @@ import { InferenceRequest } from '../scheduler/inference-request.js';
 import type { BatchLayout } from '../scheduler/batch-assembler.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
+import { RequestTrace, type TraceParent } from '../scheduler/request-trace.js';
 
 export interface InferOptions {
   /** Output names to return; undefined = all. */
@@ -16,6 +17,19 @@ export interface InferOptions {
   readonly timeoutUs?: number | undefined;
   /** Aborts a still-queued request (e.g. the client closed its connection). */
   readonly signal?: AbortSignal | undefined;
+  /** Trace the request's queue wait and compute under this parent span. */
+  readonly trace?: TraceParent | undefined;
+  /** Filled in when the request settles, for access logs. */
+  readonly timing?: RequestTiming | undefined;
+  /** µs the request already spent before `infer` (receiving, parsing): counted against its timeout. */
+  readonly elapsedUs?: number | undefined;
+}
+
+/** Where one request's time went, in µs, and the rows of the batch it ran in. */
+export interface RequestTiming {
+  queueUs: number;
+  computeUs: number;
+  batchRows: number;
 }
 
 const REFUSAL_MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -33,6 +47,8 @@ export class ServingContext {
   private readonly inputSpecs: ReadonlyMap<string, TensorSpec>;
   private readonly outputSpecs: ReadonlyMap<string, TensorSpec>;
   private readonly paddedDims: ReadonlyMap<string, number>;
+  /** How long loading (instances + warm-up) took. */
+  loadSeconds = 0;
 
   constructor(
     readonly name: string,
@@ -62,30 +78,50 @@ export class ServingContext {
   }
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
-    const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
-    const startedMs = performance.now();
     const stats = this.statistics;
+    let checked: ReturnType<ServingContext['check']>;
+    try {
+      checked = this.check(inputs, options);
+    } catch (err) {
+      stats.requestFailed(0, isMpError(err) ? err.code : 'MP_INTERNAL');
+      throw err;
+    }
+    const { batchSize, shapeKey, padLengths } = checked;
+    const startedMs = performance.now();
     return new Promise<TensorMap>((resolve, reject) => {
-      const signal = options.signal;
+      const { signal, timing } = options;
       let onAbort: (() => void) | undefined;
-      const request = new InferenceRequest(
+      const settle = (r: InferenceRequest, error: MpError | undefined) => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        stats.inFlight--;
+        if (timing) {
+          timing.queueUs = r.queueUs;
+          timing.computeUs = r.computeUs;
+          timing.batchRows = r.batchRows;
+        }
+        r.trace?.settled(error);
+      };
+      const request: InferenceRequest = new InferenceRequest(
         inputs, options.outputs, batchSize, shapeKey, padLengths,
         options.priority ?? 0, options.timeoutUs ?? 0,
         (outputs) => {
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          settle(request, undefined);
           stats.requestSucceeded((performance.now() - startedMs) * 1000);
           resolve(outputs);
         },
         (error) => {
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
-          stats.requestFailed((performance.now() - startedMs) * 1000);
+          settle(request, error);
+          stats.requestFailed((performance.now() - startedMs) * 1000, error.code);
           reject(error);
         },
       );
+      if (options.elapsedUs) request.elapsedBeforeUs = options.elapsedUs;
+      if (options.trace) request.trace = new RequestTrace(options.trace, { 'modelplane.model': this.name, 'modelplane.version': this.version });
+      stats.inFlight++;
       const refusal = this.batcher.submit(request);
       if (refusal !== null) {
         const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
-        reject(new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds }));
+        request.reject(new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds }));
         return;
       }
       if (signal) {

@@ -11,6 +11,7 @@ import { batchPolicy } from '../scheduler/batch-policy.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import type { Clock } from '../scheduler/clock.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
+import { OutputConfidence } from '../scheduler/output-confidence.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
 
@@ -29,6 +30,7 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     throw new MpError('MP_MODEL_NOT_READY', `model file ${path} does not exist`);
   }
   const instances: ModelInstance[] = [];
+  const startedMs = performance.now();
   try {
     instances.push(await backend.createInstance(path, declared));
     const where = entry.configPath ?? `${entry.dir} (auto-completed config)`;
@@ -40,9 +42,12 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     });
     const pool = new InstancePool(instances);
     const layout = batchLayout(config);
-    const statistics = new ModelStatistics();
+    const scored = config.outputs.flatMap((o) => (o.confidence ? [{ name: o.name, kind: o.confidence }] : []));
+    const statistics = new ModelStatistics(scored.length > 0 ? new OutputConfidence(scored) : undefined);
     const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, statistics);
-    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend));
+    const context = new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend));
+    context.loadSeconds = (performance.now() - startedMs) / 1000;
+    return context;
   } catch (err) {
     await Promise.allSettled(instances.map((i) => i.release()));
     throw err;

@@ -39,15 +39,16 @@ function allBatchable(signature: ModelSignature): boolean {
   return all.length > 0 && all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
 }
 
-function completeTensors(
+function completeTensors<T extends TensorSpec>(
   field: 'inputs' | 'outputs',
-  declared: readonly TensorSpec[],
+  declared: readonly T[],
   actual: readonly TensorSignature[],
   batched: boolean,
   where: string,
-): TensorSpec[] {
+): T[] {
   if (declared.length === 0) {
-    return actual.map((t) => ({ name: t.name, datatype: t.datatype, dims: batched ? t.shape.slice(1) : [...t.shape] }));
+    // A spec with only the required fields is a valid T (every other field is optional).
+    return actual.map((t) => ({ name: t.name, datatype: t.datatype, dims: batched ? t.shape.slice(1) : [...t.shape] }) as T);
   }
   return declared.map((spec, i) => {
     const found = actual.find((t) => t.name === spec.name);

@@ -13,6 +13,8 @@ export interface BatchLayout {
   readonly paddedInputs: ReadonlyArray<{ readonly name: string; readonly dim: number; readonly value: number }>;
   /** Outputs trimmed back per request: name, non-batch dim, index into paddedInputs. */
   readonly trimmedOutputs: ReadonlyMap<string, { readonly dim: number; readonly padIndex: number }>;
+  /** Outputs every batch computes whatever the requests asked for (their confidence is recorded). */
+  readonly scoredOutputs: readonly string[];
 }
 
 export function batchLayout(config: ModelConfig): BatchLayout {
@@ -29,13 +31,14 @@ export function batchLayout(config: ModelConfig): BatchLayout {
     outputNames: config.outputs.map((o) => o.name),
     paddedInputs,
     trimmedOutputs,
+    scoredOutputs: config.outputs.filter((o) => o.confidence !== undefined).map((o) => o.name),
   };
 }
 
-/** The union of outputs the requests of a batch asked for. */
+/** The union of outputs the requests of a batch asked for, plus the scored outputs. */
 export function outputsForBatch(layout: BatchLayout, requests: readonly InferenceRequest[]): readonly string[] {
-  if (requests.length === 1) return requests[0]!.outputNames ?? layout.outputNames;
-  const wanted = new Set<string>();
+  if (requests.length === 1 && layout.scoredOutputs.length === 0) return requests[0]!.outputNames ?? layout.outputNames;
+  const wanted = new Set<string>(layout.scoredOutputs);
   for (const r of requests) {
     if (!r.outputNames) return layout.outputNames;
     for (const n of r.outputNames) wanted.add(n);

@@ -14,6 +14,7 @@ export interface BatchPolicy {
   readonly dynamic: boolean;
   readonly preferredBatchSizes: readonly number[];
   readonly maxQueueDelayUs: number;
+  readonly adaptiveQueueDelay: boolean;
   /** Index 0 is priority level 1 (the highest). */
   readonly levels: readonly LevelPolicy[];
   readonly defaultLevelIndex: number;
@@ -30,7 +31,7 @@ export function batchPolicy(config: ModelConfig): BatchPolicy {
   const db = config.dynamic_batching;
   if (!db) {
     return {
-      maxBatchSize: config.max_batch_size, dynamic: false, preferredBatchSizes: [], maxQueueDelayUs: 0,
+      maxBatchSize: config.max_batch_size, dynamic: false, preferredBatchSizes: [], maxQueueDelayUs: 0, adaptiveQueueDelay: false,
       levels: [level(DEFAULT_QUEUE)], defaultLevelIndex: 0, delayUntilQueued: 0,
     };
   }
@@ -44,6 +45,7 @@ export function batchPolicy(config: ModelConfig): BatchPolicy {
     dynamic: config.max_batch_size > 0,
     preferredBatchSizes: [...db.preferred_batch_sizes].filter((s) => s <= config.max_batch_size).sort((a, b) => a - b),
     maxQueueDelayUs: db.max_queue_delay_us,
+    adaptiveQueueDelay: db.adaptive_queue_delay,
     levels,
     defaultLevelIndex: Math.min(count, defaultLevel) - 1,
     delayUntilQueued: db.delay_until_queued,

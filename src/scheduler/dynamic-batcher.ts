@@ -6,6 +6,7 @@ import type { BatchPolicy } from './batch-policy.js';
 import { systemClock, type Clock } from './clock.js';
 import type { InferenceRequest } from './inference-request.js';
 import { RequestQueue } from './request-queue.js';
+import { startBatchSpan, type RequestTrace } from './request-trace.js';
 import { noopSchedulerStats, type SchedulerStats } from './stats.js';
 
 const QUEUED = 1;
@@ -31,6 +32,10 @@ export class DynamicBatcher {
   /** Smoothed execution time of one batch, for deadline admission and Retry-After. */
   private ewmaBatchUs = 0;
   private closed = false;
+  private pumpDeferred = false;
+  /** For the adaptive queue delay: rows of the last batch sent, and when an instance last freed up. */
+  private lastBatchRows = 0;
+  private lastFreedAtUs = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly taken: InferenceRequest[] = [];
 
@@ -44,7 +49,10 @@ export class DynamicBatcher {
     this.queues = policy.levels.map(() => new RequestQueue<InferenceRequest>());
     this.liveCount = policy.levels.map(() => 0);
     this.liveRows = policy.levels.map(() => 0);
-    pool.onIdle = () => this.pump();
+    pool.onIdle = () => {
+      this.lastFreedAtUs = this.clock.nowUs();
+      this.schedulePump();
+    };
   }
 
   /** Requests waiting (not yet running). */
@@ -59,7 +67,9 @@ export class DynamicBatcher {
     if (!level) return this.refuse('MP_INVALID_ARG');
     if (this.liveCount[levelIndex]! >= level.maxQueueSize) return this.refuse('MP_OVERLOADED');
     const now = this.clock.nowUs();
-    const timeoutUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
+    // The timeout bounds the answer as the client sees it: time already spent receiving the request counts.
+    const configuredUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
+    const timeoutUs = configuredUs > 0 ? Math.max(1, configuredUs - req.elapsedBeforeUs) : 0;
     if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return this.refuse('MP_QUEUE_TIMEOUT');
     req.levelIndex = levelIndex;
     req.enqueuedAtUs = now;
@@ -70,7 +80,7 @@ export class DynamicBatcher {
     this.liveRows[levelIndex]! += req.batchSize;
     this.totalLive++;
     if (req.deadlineUs > 0 && req.deadlineUs - this.ewmaBatchUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.ewmaBatchUs;
-    this.pump();
+    this.schedulePump();
     return null;
   }
 
@@ -79,7 +89,6 @@ export class DynamicBatcher {
     if (req.phase !== QUEUED || req.settled) return false;
     this.forget(req);
     req.reject(new MpError('MP_CANCELLED', 'the client closed the connection'));
-    this.stats.requestRejected('MP_CANCELLED');
     this.notifyIfIdle();
     return true;
   }
@@ -109,6 +118,21 @@ export class DynamicBatcher {
       }
     }
     this.notifyIfIdle();
+  }
+
+  /**
+   * Pumps once the requests that arrived with this one are queued too (see Clock.defer): under
+   * load, a freed instance then takes everything that came in meanwhile, not the first arrival alone.
+   */
+  private schedulePump(): void {
+    const defer = this.clock.defer;
+    if (!defer) return this.pump();
+    if (this.pumpDeferred) return;
+    this.pumpDeferred = true;
+    defer(() => {
+      this.pumpDeferred = false;
+      this.pump();
+    });
   }
 
   /** Forms and dispatches batches while an instance is idle and the policy says send. */
@@ -168,7 +192,9 @@ export class DynamicBatcher {
       taken.length = preferredCount;
       return 0;
     }
-    const waitedUs = nowUs - taken[0]!.enqueuedAtUs;
+    if (p.adaptiveQueueDelay && size >= this.lastBatchRows) return 0;
+    const since = p.adaptiveQueueDelay ? Math.max(taken[0]!.enqueuedAtUs, this.lastFreedAtUs) : taken[0]!.enqueuedAtUs;
+    const waitedUs = nowUs - since;
     if (waitedUs >= p.maxQueueDelayUs) return 0;
     return p.maxQueueDelayUs - waitedUs;
   }
@@ -181,34 +207,60 @@ export class DynamicBatcher {
       this.forget(r);
     }
     const startUs = this.clock.nowUs();
-    for (const r of requests) this.stats.requestQueued(startUs - r.enqueuedAtUs);
+    let rows = 0;
+    let traces: RequestTrace[] | undefined;
+    for (const r of requests) {
+      r.queueUs = startUs - r.enqueuedAtUs;
+      this.stats.requestQueued(r.queueUs);
+      rows += r.batchSize;
+      if (r.trace) (traces ??= []).push(r.trace);
+    }
+    this.lastBatchRows = rows;
+    const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
+    if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);
     let inputs: TensorMap;
     try {
       inputs = assembleInputs(this.layout, requests, padLengths);
     } catch (err) {
+      batchSpan?.end();
       this.failBatch(requests, err);
       return;
     }
+    const inferStartUs = this.clock.nowUs();
     const running = this.pool.tryRun(inputs, outputsForBatch(this.layout, requests));
     if (!running) {
+      batchSpan?.end();
       this.failBatch(requests, new MpError('MP_INTERNAL', 'no idle instance for a formed batch'));
       return;
     }
-    const rows = requests.reduce((n, r) => n + r.batchSize, 0);
     running.then(
       (outputs) => {
-        const computeUs = this.clock.nowUs() - startUs;
+        const inferEndUs = this.clock.nowUs();
+        const inferUs = inferEndUs - inferStartUs;
+        const computeUs = inferEndUs - startUs;
         this.ewmaBatchUs = this.ewmaBatchUs === 0 ? computeUs : 0.8 * this.ewmaBatchUs + 0.2 * computeUs;
-        this.stats.batchExecuted(rows, requests.length, computeUs);
+        this.stats.outputsComputed(outputs);
+        // Requests learn their compute time before they are answered (for logs and traces).
+        for (const r of requests) {
+          r.computeUs = computeUs;
+          r.batchRows = rows;
+        }
         try {
           scatterOutputs(this.layout, requests, outputs, padLengths);
         } catch (err) {
           this.failBatch(requests, err);
         }
+        this.stats.batchExecuted(rows, requests.length, {
+          inputUs: inferStartUs - startUs,
+          inferUs,
+          outputUs: this.clock.nowUs() - inferEndUs,
+        });
+        batchSpan?.end();
         this.notifyIfIdle();
       },
       (err: unknown) => {
+        batchSpan?.end();
         this.failBatch(requests, err);
         this.notifyIfIdle();
       },
@@ -236,7 +288,6 @@ export class DynamicBatcher {
         if (lastStartUs <= nowUs) {
           this.forget(r);
           r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
-          this.stats.requestRejected('MP_QUEUE_TIMEOUT');
         } else if (lastStartUs < next) next = lastStartUs;
       }
     }
@@ -283,7 +334,6 @@ export class DynamicBatcher {
   }
 
   private refuse(code: ErrorCode): ErrorCode {
-    this.stats.requestRejected(code);
     return code;
   }
 

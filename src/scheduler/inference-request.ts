@@ -1,6 +1,7 @@
 import type { MpError } from '../errors.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import type { Queued } from './request-queue.js';
+import type { RequestTrace } from './request-trace.js';
 
 /**
  * One inference request as the scheduler holds it. Every field is set in the constructor so all
@@ -15,6 +16,14 @@ export class InferenceRequest implements Queued {
   enqueuedAtUs = 0;
   /** Absolute deadline in the scheduler clock's µs; 0 = none. */
   deadlineUs = 0;
+  /** Time spent before submission (receiving and parsing the HTTP request), counted against the timeout. */
+  elapsedBeforeUs = 0;
+  /** Filled by the scheduler: µs queued, µs its batch took (input + infer + output), rows in that batch. */
+  queueUs = 0;
+  computeUs = 0;
+  batchRows = 0;
+  /** Present only when the request is traced. */
+  trace: RequestTrace | undefined = undefined;
 
   constructor(
     readonly inputs: TensorMap,

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { ModelManager } from '../lifecycle/model-manager.js';
 import type { TrafficRouter } from '../routing/traffic-router.js';
 import { v2ErrorHandler } from './error-reply.js';
+import { registerRequestObservability, requestIdFor, type RequestObservability } from './request-observability.js';
 import { registerV2Routes } from './v2/v2-routes.js';
 
 export interface ServerOptions {
@@ -13,15 +14,18 @@ export interface ServerOptions {
   readonly logger: Logger | false;
   readonly serverVersion: string;
   readonly isReady: () => boolean;
+  /** Access log and tracing; request ids are always on. */
+  readonly observability?: RequestObservability | undefined;
   /** Traffic policies (split, shadow, fallback, cascade) for requests that name no version. */
   readonly router?: TrafficRouter;
 }
 
 /** Builds the HTTP server: one raw-body parser (the v2 handler decodes JSON and binary itself), one error shape. */
 export function buildServer(manager: ModelManager, options: ServerOptions): FastifyInstance {
-  // Per-request logs cost more than a small inference; errors are still logged by the error handler.
+  // Fastify's own two lines per request are off: request-observability.ts writes one access line instead.
   const common = {
     bodyLimit: options.bodyLimitBytes,
+    genReqId: requestIdFor,
     logController: new LogController({ disableRequestLogging: true }),
     // During shutdown, requests already on open connections are still served (see preClose below).
     return503OnClosing: false,
@@ -30,6 +34,7 @@ export function buildServer(manager: ModelManager, options: ServerOptions): Fast
     options.logger === false
       ? Fastify({ ...common, logger: false })
       : (Fastify({ ...common, loggerInstance: options.logger }) as unknown as FastifyInstance);
+  registerRequestObservability(app, options.observability ?? {});
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.setErrorHandler(v2ErrorHandler);

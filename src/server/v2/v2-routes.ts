@@ -112,15 +112,25 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
 async function handleInfer(manager: ModelManager, options: V2Options, request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<void> {
   const route = options.router?.route(request.params.model, request.params.version);
   let ctx = route ? undefined : manager.resolve(request.params.model, request.params.version);
-  const body = request.body;
-  if (!Buffer.isBuffer(body)) throw new MpError('MP_INVALID_ARG', 'the request has no body');
-  const headerLength = request.headers['inference-header-content-length'];
-  const parsed = parseInferRequest(
-    body,
-    Array.isArray(headerLength) ? headerLength[0] : headerLength,
-    request.headers['content-encoding'],
-    options.bodyLimitBytes,
-  );
+  const timing = { queueUs: 0, computeUs: 0, batchRows: 0 };
+  if (ctx) request.inference = { model: ctx.name, version: ctx.version, timing };
+  let parsed: ReturnType<typeof parseInferRequest>;
+  try {
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) throw new MpError('MP_INVALID_ARG', 'the request has no body');
+    const headerLength = request.headers['inference-header-content-length'];
+    parsed = parseInferRequest(
+      body,
+      Array.isArray(headerLength) ? headerLength[0] : headerLength,
+      request.headers['content-encoding'],
+      options.bodyLimitBytes,
+    );
+  } catch (err) {
+    // Counted against the version it was meant for (unknown models are not: their names would be
+    // unbounded labels; a routed request has no version yet).
+    ctx?.statistics.requestFailed(0, err instanceof MpError ? err.code : 'MP_INVALID_ARG');
+    throw err;
+  }
   // A client that hangs up while its request is queued should not cost an inference.
   const aborter = new AbortController();
   const onClose = () => {
@@ -132,12 +142,16 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     priority: parsed.priority,
     timeoutUs: parsed.timeoutUs,
     signal: aborter.signal,
+    trace: request.traceParent ?? undefined,
+    timing,
+    elapsedUs: reply.elapsedTime * 1000,
   };
   let outputs: TensorMap;
   let responseParameters: ResponseParameters | undefined;
   if (route) {
     const answer = await route.infer(parsed.inputs, inferOptions, routingKey(request.headers, parsed.parameters));
     ({ context: ctx, outputs, parameters: responseParameters } = answer);
+    request.inference = { model: answer.context.name, version: answer.context.version, timing };
   } else {
     outputs = await ctx!.infer(parsed.inputs, inferOptions);
   }

@@ -1,6 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FakeClock } from './fake-clock.js';
 import { flush, harness } from './harness.js';
+
+test('scheduler: requests that arrive in the same event-loop turn share a batch, even when an instance is idle', async () => {
+  const h = harness({ max_batch_size: 8 }, 1, [2], new FakeClock({ deferring: true }));
+  const outcomes = [1, 2, 3].map((t) => h.submit(t));
+  assert.deepEqual(h.batchTags(), [], 'nothing runs before the turn\'s I/O is handled');
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3]]);
+  // While it runs, more arrive; when it finishes, they go together in the next turn.
+  h.submit(4);
+  h.submit(5);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3]], 'the instance is busy');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags(), [[1, 2, 3], [4, 5]]);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.ok(outcomes.every((o) => o.settled && o.outputs));
+});
 
 test('scheduler: while the instance is busy, queued requests form one batch up to max_batch_size', async () => {
   const h = harness({ max_batch_size: 4 });
@@ -122,6 +143,17 @@ test('scheduler: a request still queued at its deadline is rejected with MP_QUEU
   await flush();
   assert.ok(running.outputs, 'the running request is not affected');
   assert.equal(h.instances[0]!.batches.length, 1, 'the expired request never runs');
+});
+
+test('scheduler: time a request already spent before submission (receiving, parsing) counts against its timeout', async () => {
+  const h = harness({ max_batch_size: 1, dynamic_batching: { default_queue_policy: { default_timeout_us: 500 } } });
+  h.submit(1);
+  const late = h.submit(2, 1, { elapsedUs: 400 });
+  const fresh = h.submit(3);
+  h.clock.advance(100);
+  await flush();
+  assert.equal(late.error?.code, 'MP_QUEUE_TIMEOUT', '400 µs before + 100 µs queued = its 500 µs');
+  assert.equal(fresh.settled, false);
 });
 
 test('scheduler: the timeout parameter overrides the default only where allowed', async () => {
@@ -270,4 +302,46 @@ test('scheduler: close(false) refuses new work but finishes queued and running r
   await idle;
   await flush();
   assert.ok(a.outputs && b.outputs);
+});
+
+test('scheduler: adaptive queue delay sends a lone client at once and waits, from the moment the instance frees, only for clients expected back', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } });
+  h.submit(1);
+  assert.deepEqual(h.batchTags(), [[1]], 'nothing known yet: no wait');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.submit(2);
+  assert.deepEqual(h.batchTags().at(-1), [2], 'as large as the last batch (1): no wait at concurrency 1');
+  [3, 4, 5].forEach((t) => h.submit(t));
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5]);
+  // While [3,4,5] runs for 2 ms, one request queues; when the batch finishes, the delay counts from then.
+  h.submit(6);
+  h.clock.advance(2000);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5], '1 queued < 3 just answered: wait for them');
+  h.clock.advance(500);
+  h.submit(7);
+  h.submit(8);
+  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8], 'back to the last batch size: sent at once');
+  h.instances[0]!.finishNext();
+  await flush();
+  h.submit(9);
+  h.clock.advance(999);
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8]);
+  h.clock.advance(1);
+  await flush();
+  assert.deepEqual(h.batchTags().at(-1), [9], 'never longer than max_queue_delay_us after the instance freed');
+});
+
+test('scheduler: without adaptive queue delay the delay counts from the oldest request (Triton)', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000 } });
+  h.submit(1);
+  assert.deepEqual(h.batchTags(), [], 'waits for a fuller batch');
+  h.clock.advance(1000);
+  await flush();
+  assert.deepEqual(h.batchTags(), [[1]]);
 });

@@ -5,6 +5,18 @@ export class FakeClock implements Clock {
   private now = 1_000_000;
   private timers = new Map<number, { at: number; fn: () => void }>();
   private nextId = 1;
+  private deferredFns: Array<() => void> = [];
+  /** With `deferring`, `defer` queues until runDeferred() (as setImmediate waits for I/O); without, there is no defer. */
+  readonly defer: ((fn: () => void) => void) | undefined;
+
+  constructor(options: { deferring?: boolean } = {}) {
+    this.defer = options.deferring ? (fn) => void this.deferredFns.push(fn) : undefined;
+  }
+
+  /** Runs what was deferred (and what that defers in turn). */
+  runDeferred(): void {
+    while (this.deferredFns.length > 0) this.deferredFns.shift()!();
+  }
 
   nowUs(): number {
     return this.now;

@@ -16,7 +16,7 @@ export interface Outcome {
 }
 
 /** A scheduler over echo instances and a fake clock: `x` FP32 with the given dims -> `out_x`. */
-export function harness(overrides: Partial<ModelConfigInput>, instanceCount = 1, dims: number[] = [2]) {
+export function harness(overrides: Partial<ModelConfigInput>, instanceCount = 1, dims: number[] = [2], clock = new FakeClock()) {
   const config = ModelConfigSchema.parse({
     name: 'echo',
     max_batch_size: 8,
@@ -28,7 +28,6 @@ export function harness(overrides: Partial<ModelConfigInput>, instanceCount = 1,
   const signature = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [-1, ...dims] }], outputs: [{ name: 'out_x', datatype: 'FP32' as const, shape: [-1, ...dims] }] };
   const instances = Array.from({ length: instanceCount }, () => new EchoInstance(signature));
   const pool = new InstancePool(instances);
-  const clock = new FakeClock();
   const layout = batchLayout(config);
   const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), clock);
   const ctx = new ServingContext('echo', 1, config, 'echo', batcher, layout, pool);
