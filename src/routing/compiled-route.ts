@@ -36,7 +36,7 @@ const NOT_RETRIED = new Set(['MP_INVALID_ARG', 'MP_CANCELLED', 'MP_PAYLOAD_TOO_L
  * for every request until the policy changes.
  */
 export class CompiledRoute {
-  private readonly split: WeightedSplit | undefined;
+  private readonly split: WeightedSplit<RouteTarget & { readonly weight: number }> | undefined;
   private readonly fallbackSteps: readonly Step[];
   private shadowInFlight = 0;
 
@@ -90,8 +90,9 @@ export class CompiledRoute {
     const cascade = this.policy.cascade;
     if (cascade) return this.cascade(inputs, options, timeoutMs);
     if (this.split) {
-      const version = this.split.pick(this.policy.split!.sticky ? key : undefined, this.random);
-      return this.attempt(() => this.resolver.resolve(this.model, String(version)), inputs, options, 'split', timeoutMs, version);
+      const target = this.split.pick(this.policy.split!.sticky ? key : undefined, this.random);
+      const own = target.model === undefined || target.model === this.model;
+      return this.attempt(() => this.resolveTarget(target), inputs, options, 'split', timeoutMs, own ? target.version : undefined);
     }
     return this.attempt(() => this.resolver.resolve(this.model), inputs, options, 'default', timeoutMs);
   }

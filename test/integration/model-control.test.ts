@@ -81,6 +81,7 @@ test('model control (poll): versions swap under concurrent load with zero failed
   stop = true;
   await Promise.all(load);
 
+  t.diagnostic(`${seen.length} requests during the swaps: ${seen.filter((v) => v === '1').length} answered by version 1, ${seen.filter((v) => v === '2').length} by version 2, ${failures.length} failed`);
   assert.deepEqual(failures, [], 'no request failed during the swaps');
   assert.ok(!seen.includes('3'), 'the broken version never answered');
   const firstV2 = seen.indexOf('2');
