@@ -59,6 +59,7 @@ test('routing: weighted split, stickiness, shadow agreement, explicit versions b
       return res.json.model_version;
     });
     const share2 = versions.filter((v) => v === '2').length / versions.length;
+    t.diagnostic(`90/10 split over ${versions.length} keyed requests: version 2 answered ${(share2 * 100).toFixed(2)}%`);
     assert.ok(Math.abs(share2 - 0.1) <= 0.03, `version 2 got ${(share2 * 100).toFixed(2)}% of the traffic`);
     const text = await scrape(url);
     const routed = metricValue(text, 'modelplane_routing_requests_total', { model: 'cls', route: 'split', outcome: 'success' });
