@@ -161,3 +161,18 @@ test('model control (explicit): a reload swaps only after warm-up and drains the
   for (const a of answers) assert.equal(a.status, 200, a.jsonText);
   assert.equal((await infer(url, 'slow', request)).status, 200);
 });
+
+test('model control (poll): a changed config reloads every version; a broken edit leaves the loaded config serving', async (t) => {
+  const repo = await tempRepo(t, { c: { config: { name: 'c', max_batch_size: 4 }, versions: { 1: mlp(71) } } });
+  const { url } = await startServer(t, repo, { app: { modelControlMode: 'poll', repositoryPollSecs: 0.1 } });
+  const maxBatch = async () => (JSON.parse((await httpRequest(`${url}/v2/models/c/config`, 'GET')).body.toString()) as { max_batch_size: number }).max_batch_size;
+  assert.equal(await maxBatch(), 4);
+  await writeFile(join(repo, 'c', 'config.json'), JSON.stringify({ name: 'c', max_batch_size: 2 }));
+  await eventually(async () => (await maxBatch()) === 2, 'the new config serves');
+  await writeFile(join(repo, 'c', 'config.json'), JSON.stringify({ name: 'c', max_batch_size: 'lots' }));
+  const entry = await eventually(async () => (await index(url)).find((e) => e.name === 'c' && /reload failed/.test(e.reason)), 'the failed reload reported');
+  assert.equal(entry.state, 'READY');
+  assert.match(entry.reason, /max_batch_size/);
+  assert.equal(await maxBatch(), 2, 'the loaded config keeps serving');
+  assert.equal((await infer(url, 'c', sample)).status, 200);
+});
