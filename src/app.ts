@@ -18,8 +18,8 @@ import { openQueueBackend } from './queue/open-backend.js';
 import type { ModelControlMode, RepositoryController } from './lifecycle/repository-controller.js';
 import type { TrafficRouter } from './routing/traffic-router.js';
 import type { RolloutController } from './routing/rollout-controller.js';
-import { createControlPlane } from './control-plane.js';
 import { registerSearch, type SearchOptions } from './server/search/register-search.js';
+import { checkAuthOptions, createControlPlane } from './control-plane.js';
 
 export interface PipelineOptions {
   /** TS/JS module or JSON/YAML file defining the pipelines. */
@@ -55,6 +55,10 @@ export interface AppOptions {
   readonly dataDir?: string;
   /** Vector collections (and evidence linking) under /v1/collections, /v1/evidence. */
   readonly search?: SearchOptions | undefined;
+  /** Bearer token for repository and admin endpoints (at least 16 characters); none = loopback clients only. */
+  readonly adminToken?: string | undefined;
+  /** Require the admin token on model (inference) endpoints too. */
+  readonly authInference?: boolean;
 }
 
 export interface RunningApp {
@@ -89,6 +93,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const level = options.logLevel ?? process.env.MODELPLANE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info';
   const logger = options.logger === undefined ? pino({ level }) : options.logger;
   const log = logger === false ? silentLogger : logger;
+  checkAuthOptions(options.adminToken, options.authInference ?? false);
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
@@ -100,6 +105,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     mode: options.modelControlMode ?? 'none',
     pollIntervalMs: Math.max(0.05, options.repositoryPollSecs ?? 15) * 1000,
     dataDir: options.dataDir ?? ':memory:',
+    adminToken: options.adminToken,
+    authInference: options.authInference ?? false,
   });
   const { controller, router, rollouts } = control;
   const server = buildServer(manager, {

@@ -10,6 +10,8 @@ import { TrafficRouter } from './routing/traffic-router.js';
 import { registerRolloutRoutes } from './server/admin/rollout-routes.js';
 import { registerTrafficRoutes } from './server/admin/traffic-routes.js';
 import { registerRepositoryRoutes } from './server/v2/repository-routes.js';
+import { registerAdminAuth } from './server/admin/admin-auth.js';
+import { MpError } from './errors.js';
 import { rolloutMetrics, routingMetrics } from './telemetry/routing-metrics.js';
 
 export interface ControlPlaneOptions {
@@ -18,6 +20,10 @@ export interface ControlPlaneOptions {
   readonly pollIntervalMs: number;
   /** Where control.db (rollouts, admin policies) lives; ':memory:' keeps nothing across restarts. */
   readonly dataDir: string;
+  /** Bearer token for repository and admin endpoints; undefined = loopback clients only. */
+  readonly adminToken: string | undefined;
+  /** Require the token on model (inference) endpoints too. */
+  readonly authInference: boolean;
 }
 
 /** The model lifecycle and traffic control wired together: repository control, routing, rollouts and their store. */
@@ -33,7 +39,14 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
+/** Refuses contradictory security options; call before anything is loaded. */
+export function checkAuthOptions(adminToken: string | undefined, authInference: boolean): void {
+  if (authInference && !adminToken) throw new MpError('MP_INVALID_ARG', '--auth-inference needs --admin-token (or MODELPLANE_ADMIN_TOKEN)');
+  if (adminToken !== undefined && adminToken.length < 16) throw new MpError('MP_INVALID_ARG', 'the admin token must be at least 16 characters');
+}
+
 export function createControlPlane(manager: ModelManager, metrics: Registry, log: LifecycleLogger, options: ControlPlaneOptions): ControlPlane {
+  checkAuthOptions(options.adminToken, options.authInference);
   // The rollout controller listens to the router it steers, so the sink list is completed below.
   const sinks: RoutingSink[] = [routingMetrics(metrics)];
   const router = new TrafficRouter(manager, fanOutSink(sinks));
@@ -47,8 +60,9 @@ export function createControlPlane(manager: ModelManager, metrics: Registry, log
     router,
     rollouts,
     register(server) {
+      registerAdminAuth(server, { token: options.adminToken, inference: options.authInference });
       registerRepositoryRoutes(server, controller);
-      registerTrafficRoutes(server, manager, router, store);
+      registerTrafficRoutes(server, manager, router, { store, onChange: (model) => rollouts.release(model) });
       registerRolloutRoutes(server, manager, rollouts);
     },
     async start() {
@@ -59,6 +73,11 @@ export function createControlPlane(manager: ModelManager, metrics: Registry, log
       }
       rollouts.restore();
       await controller.start();
+      if (options.adminToken) {
+        log.info({ auth: 'bearer', inference: options.authInference }, `repository and admin endpoints${options.authInference ? ' and model endpoints' : ''} require a bearer token`);
+      } else {
+        log.warn({ auth: 'loopback' }, 'no admin token configured: repository and admin endpoints answer only clients on loopback (set --admin-token or MODELPLANE_ADMIN_TOKEN)');
+      }
     },
     async stop() {
       if (stopped) return;

@@ -4,6 +4,8 @@
  */
 export const ERRORS = {
   MP_INVALID_ARG: 400,
+  MP_UNAUTHORIZED: 401, // repository/admin (optionally inference) endpoints without the configured bearer token
+  MP_FORBIDDEN: 403, // admin endpoints from a non-loopback client when no token is configured
   MP_MODEL_NOT_FOUND: 404,
   MP_NOT_FOUND: 404,
   MP_PAYLOAD_TOO_LARGE: 413,

@@ -6,6 +6,7 @@ import { parseServeOptions } from './serve-options.js';
 import { registerPipelineCommands, reportCliError } from './pipeline-commands.js';
 import { registerSearchCommands } from './search-commands.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
+import { registerAdminCommands } from './admin-commands.js';
 
 const program = new Command();
 program.name('modelplane').description('Model serving: KServe v2 / Triton-compatible inference for Node.js').version(MODELPLANE_VERSION);
@@ -28,8 +29,11 @@ program
   .option('--trace-sample-ratio <r>', 'share of new traces recorded, 0..1 (incoming sampled traceparents always are)', '1')
   .option('--model-control-mode <mode>', 'none (load at startup), poll (follow the repository), explicit (load/unload API)', 'none')
   .option('--repository-poll-secs <s>', 'seconds between repository scans in poll mode', '15')
+  .option('--admin-token <token>', 'bearer token for repository and admin endpoints (default: $MODELPLANE_ADMIN_TOKEN; none = loopback clients only)')
+  .option('--auth-inference', 'require the admin token on model (inference) endpoints too')
   .action(async (raw: Record<string, unknown>) => {
-    const options = parseServeOptions(raw);
+    const token = raw.adminToken ?? process.env.MODELPLANE_ADMIN_TOKEN;
+    const options = parseServeOptions({ ...raw, ...(token ? { adminToken: token } : {}) });
     const app = await startApp({
       repository: options.repository,
       host: options.host,
@@ -42,6 +46,8 @@ program
       modelControlMode: options.modelControlMode,
       repositoryPollSecs: options.repositoryPollSecs,
       dataDir: options.dataDir,
+      adminToken: options.adminToken,
+      authInference: options.authInference,
       pipelines: options.pipelines
         ? { file: options.pipelines, dataDir: options.dataDir, redisUrl: options.redis, workerConcurrency: options.pipelineWorkers }
         : undefined,
@@ -66,5 +72,6 @@ program
 registerPipelineCommands(program);
 registerSearchCommands(program);
 registerEvidenceCommands(program);
+registerAdminCommands(program);
 
 program.parseAsync(process.argv).catch(reportCliError);

@@ -34,6 +34,9 @@ export const ServeOptionsSchema = z.strictObject({
   modelControlMode: z.enum(['none', 'poll', 'explicit']).default('none'),
   /** Seconds between repository scans in poll mode (Triton's --repository-poll-secs). */
   repositoryPollSecs: z.coerce.number().pipe(z.number().min(0.05).max(86400)).default(15),
+  /** From --admin-token, else the MODELPLANE_ADMIN_TOKEN environment variable. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  authInference: z.boolean().default(false),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 
@@ -48,7 +51,8 @@ export function parseServeOptions(raw: unknown): ServeOptions {
       .replace(/\botlpEndpoint\b/g, '--otlp-endpoint')
       .replace(/\btraceSampleRatio\b/g, '--trace-sample-ratio')
       .replace(/\bmodelControlMode\b/g, '--model-control-mode')
-      .replace(/\brepositoryPollSecs\b/g, '--repository-poll-secs');
+      .replace(/\brepositoryPollSecs\b/g, '--repository-poll-secs')
+      .replace(/\badminToken\b/g, '--admin-token');
     throw new MpError('MP_INVALID_ARG', `invalid option: ${why}`);
   }
   return r.data;

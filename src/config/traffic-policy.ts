@@ -9,11 +9,16 @@ export const RouteTargetSchema = z.strictObject({
 export type RouteTarget = z.infer<typeof RouteTargetSchema>;
 
 export const SplitSchema = z.strictObject({
-  /** Versions of this model and their weights (any non-negative numbers; they are normalised). */
-  targets: z.array(z.strictObject({ version: z.int().positive(), weight: z.number().nonnegative() })).min(1),
+  /**
+   * Versions of this model (or other models, for an alias) and their weights (any non-negative
+   * numbers; they are normalised).
+   */
+  targets: z
+    .array(RouteTargetSchema.extend({ weight: z.number().nonnegative() }).refine((t) => t.model !== undefined || t.version !== undefined, 'needs a version or a model'))
+    .min(1),
   /**
    * Sticky: a request carrying a routing key (header `X-Routing-Key` or parameter `routing_key`) always
-   * lands on the same version for the same weights. Without a key the pick is random.
+   * lands on the same target for the same weights. Without a key the pick is random.
    */
   sticky: z.boolean().default(true),
 }).refine((s) => s.targets.some((t) => t.weight > 0), { message: 'at least one weight must be > 0', path: ['targets'] });
@@ -57,4 +62,15 @@ export const TrafficPolicySchema = z.strictObject({
   cascade: CascadeSchema.optional(),
 });
 export type TrafficPolicy = z.infer<typeof TrafficPolicySchema>;
+
+/**
+ * An alias is a policy under a name that is no model: every target names a model, and a split or
+ * cascade says which answers.
+ */
+export function isAliasPolicy(p: TrafficPolicy): boolean {
+  const targets: RouteTarget[] = [
+    ...(p.split?.targets ?? []), ...(p.cascade?.steps ?? []), ...(p.fallback?.chain ?? []), ...(p.shadow ? [p.shadow.target] : []),
+  ];
+  return (p.split !== undefined || p.cascade !== undefined) && targets.every((t) => t.model !== undefined);
+}
 export type TrafficPolicyInput = z.input<typeof TrafficPolicySchema>;

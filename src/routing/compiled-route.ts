@@ -36,7 +36,7 @@ const NOT_RETRIED = new Set(['MP_INVALID_ARG', 'MP_CANCELLED', 'MP_PAYLOAD_TOO_L
  * for every request until the policy changes.
  */
 export class CompiledRoute {
-  private readonly split: WeightedSplit | undefined;
+  private readonly split: WeightedSplit<RouteTarget & { readonly weight: number }> | undefined;
   private readonly fallbackSteps: readonly Step[];
   private shadowInFlight = 0;
 
@@ -90,8 +90,9 @@ export class CompiledRoute {
     const cascade = this.policy.cascade;
     if (cascade) return this.cascade(inputs, options, timeoutMs);
     if (this.split) {
-      const version = this.split.pick(this.policy.split!.sticky ? key : undefined, this.random);
-      return this.attempt(() => this.resolver.resolve(this.model, String(version)), inputs, options, 'split', timeoutMs);
+      const target = this.split.pick(this.policy.split!.sticky ? key : undefined, this.random);
+      const own = target.model === undefined || target.model === this.model;
+      return this.attempt(() => this.resolveTarget(target), inputs, options, 'split', timeoutMs, own ? target.version : undefined);
     }
     return this.attempt(() => this.resolver.resolve(this.model), inputs, options, 'default', timeoutMs);
   }
@@ -119,8 +120,15 @@ export class CompiledRoute {
   }
 
   /** Runs one step with its deadline, reporting its outcome under `route`. */
-  private async attempt(resolve: () => ServingContext, inputs: TensorMap, options: InferOptions, route: string, timeoutMs: number): Promise<RoutedAnswer> {
-    const ctx = resolve();
+  private async attempt(resolve: () => ServingContext, inputs: TensorMap, options: InferOptions, route: string, timeoutMs: number, intended?: number): Promise<RoutedAnswer> {
+    let ctx: ServingContext;
+    try {
+      ctx = resolve();
+    } catch (err) {
+      // A split target that is not serving (unloaded, failed) counts against that version.
+      if (intended !== undefined) this.sink.request(this.model, this.model, intended, route, false, 0);
+      throw err;
+    }
     const started = performance.now();
     try {
       const outputs = timeoutMs > 0 ? await inferWithDeadline(ctx, inputs, options, timeoutMs) : await ctx.infer(inputs, options);

@@ -1,6 +1,6 @@
 import { MpError } from '../errors.js';
 import { RolloutSpecSchema, type RolloutSpec } from '../config/rollout-spec.js';
-import type { LifecycleLogger, ModelManager } from '../lifecycle/model-manager.js';
+import type { LifecycleLogger, VersionStatus } from '../lifecycle/model-manager.js';
 import { NOOP_ROUTING_SINK, type RoutingSink } from './routing-sink.js';
 import type { RolloutEvent, RolloutRecord, RolloutStore } from './rollout-store.js';
 import { StepWindow } from './step-window.js';
@@ -11,6 +11,11 @@ export interface RolloutSink {
   transition(model: string, kind: string, candidatePercent: number): void;
 }
 export const NOOP_ROLLOUT_SINK: RolloutSink = { transition() {} };
+
+/** What a rollout needs to know of the models: which versions exist and are READY (ModelManager is one). */
+export interface VersionSource {
+  versionsOf(model: string): VersionStatus[];
+}
 
 export interface RolloutStatus {
   readonly current: (RolloutRecord & { readonly window?: object }) | null;
@@ -46,7 +51,7 @@ export class RolloutController {
   };
 
   constructor(
-    private readonly manager: ModelManager,
+    private readonly manager: VersionSource,
     private readonly router: TrafficRouter,
     private readonly store: RolloutStore,
     private readonly logger: LifecycleLogger,
@@ -57,6 +62,7 @@ export class RolloutController {
   /** Re-applies every model's newest rollout (weights of finished ones, running ones resume at their step) and starts the step timer. */
   restore(): void {
     for (const r of this.store.latestPerModel()) {
+      if (r.state !== 'running' && this.store.events(r.id).at(-1)?.kind === 'released') continue;
       this.applyWeights(r);
       if (r.state === 'running') {
         const resumed = { ...r, stepStartedMs: this.now(), updatedMs: this.now() };
@@ -105,6 +111,20 @@ export class RolloutController {
     const r = this.running.get(model);
     if (!r) throw new MpError('MP_NOT_FOUND', `model '${model}' has no running rollout`);
     return this.finish(r.record, 'aborted', reason);
+  }
+
+  /**
+   * A finished rollout keeps its weights (a rolled-back candidate must not become the default again
+   * by being the highest version) until the operator sets or clears the model's traffic policy: then
+   * the policy rules again. Does nothing while a rollout runs.
+   */
+  release(model: string): void {
+    if (this.running.has(model)) return;
+    const last = this.store.history(model)[0];
+    this.router.setSplitOverride(model, undefined);
+    if (!last || this.store.events(last.id).at(-1)?.kind === 'released') return;
+    const t = this.now();
+    this.store.update({ ...last, updatedMs: t }, { atMs: t, kind: 'released', percent: last.percent, detail: 'the traffic policy was changed: the rollout\'s weights no longer apply' });
   }
 
   status(model: string): RolloutStatus {

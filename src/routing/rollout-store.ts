@@ -26,7 +26,7 @@ export interface RolloutRecord {
 export interface RolloutEvent {
   readonly rolloutId: number;
   readonly atMs: number;
-  /** started, advanced, completed, rolled_back, aborted, resumed */
+  /** started, advanced, completed, rolled_back, aborted, resumed, released */
   readonly kind: string;
   readonly percent: number;
   readonly detail: string | null;

@@ -3,29 +3,29 @@
  * key mapped onto [0, 1), so one user keeps seeing one version while the weights stay the same, and
  * raising a canary's weight only moves users from the incumbent to the candidate (cumulative ranges).
  */
-export class WeightedSplit {
-  private readonly versions: number[];
-  /** Cumulative upper bounds in [0, 1]; versions[i] owns [bounds[i-1], bounds[i]). */
+export class WeightedSplit<T extends { readonly weight: number }> {
+  private readonly targets: T[];
+  /** Cumulative upper bounds in [0, 1]; targets[i] owns [bounds[i-1], bounds[i]). */
   private readonly bounds: number[];
 
-  constructor(targets: readonly { version: number; weight: number }[]) {
+  constructor(targets: readonly T[]) {
     const total = targets.reduce((s, t) => s + t.weight, 0);
-    this.versions = [];
+    this.targets = [];
     this.bounds = [];
     let acc = 0;
     for (const t of targets) {
       if (t.weight <= 0) continue;
       acc += t.weight / total;
-      this.versions.push(t.version);
+      this.targets.push(t);
       this.bounds.push(acc);
     }
     this.bounds[this.bounds.length - 1] = 1;
   }
 
-  pick(key: string | undefined, random: () => number = Math.random): number {
+  pick(key: string | undefined, random: () => number = Math.random): T {
     const u = key === undefined ? random() : unitHash(key);
-    for (let i = 0; i < this.bounds.length; i++) if (u < this.bounds[i]!) return this.versions[i]!;
-    return this.versions[this.versions.length - 1]!;
+    for (let i = 0; i < this.bounds.length; i++) if (u < this.bounds[i]!) return this.targets[i]!;
+    return this.targets[this.targets.length - 1]!;
   }
 }
 

@@ -8,6 +8,7 @@ import { isMpError } from '../errors.js';
 export function v2ErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (isMpError(err)) {
     if (err.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(err.retryAfterSeconds));
+    if (err.code === 'MP_UNAUTHORIZED') void reply.header('WWW-Authenticate', 'Bearer');
     void reply.code(err.status).type('application/json').send({ error: err.message });
     return;
   }

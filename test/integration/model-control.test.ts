@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildMlpModel } from '../../scripts/lib/mlp-model.js';
+import { buildSlowIdentityModel } from '../../scripts/lib/test-models.js';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
 import { eventually } from '../helpers/eventually.js';
@@ -80,6 +81,7 @@ test('model control (poll): versions swap under concurrent load with zero failed
   stop = true;
   await Promise.all(load);
 
+  t.diagnostic(`${seen.length} requests during the swaps: ${seen.filter((v) => v === '1').length} answered by version 1, ${seen.filter((v) => v === '2').length} by version 2, ${failures.length} failed`);
   assert.deepEqual(failures, [], 'no request failed during the swaps');
   assert.ok(!seen.includes('3'), 'the broken version never answered');
   const firstV2 = seen.indexOf('2');
@@ -139,4 +141,38 @@ test('model control (explicit): load with a config override, unload, and refusal
   const refused = await httpRequest(`${none.url}/v2/repository/models/e/load`, 'POST', '', {});
   assert.equal(refused.status, 501);
   assert.match(refused.body.toString(), /explicit/);
+});
+
+test('model control (explicit): a reload swaps only after warm-up and drains the old instance\'s in-flight requests', async (t) => {
+  const repo = await tempRepo(t, { slow: { config: { name: 'slow', max_batch_size: 0 }, versions: { 1: buildSlowIdentityModel(768) } } });
+  const { url, app } = await startServer(t, repo, { app: { modelControlMode: 'explicit' } });
+  const request: InferRequest = { inputs: [{ name: 'x', datatype: 'FP32', shape: [4], data: [1, 2, 3, 4] }] };
+  const before = app.manager.resolve('slow');
+  const inFlight = Array.from({ length: 6 }, () => infer(url, 'slow', request));
+  await eventually(async () => before.batcher.queued > 0, 'requests queued on the old instance', 200, 5);
+  const override = JSON.stringify({ config: { name: 'slow', max_batch_size: 0, parameters: { generation: 2 } } });
+  const reload = await httpRequest(`${url}/v2/repository/models/slow/load`, 'POST', override, { 'content-type': 'application/json' });
+  assert.equal(reload.status, 200, reload.body.toString());
+  const after = app.manager.resolve('slow');
+  assert.notEqual(after, before, 'a new context serves');
+  assert.equal(after.config.parameters.generation, 2);
+  assert.equal(before.batcher.queued, 0, 'the load answered only after the old context drained');
+  const answers = await Promise.all(inFlight);
+  for (const a of answers) assert.equal(a.status, 200, a.jsonText);
+  assert.equal((await infer(url, 'slow', request)).status, 200);
+});
+
+test('model control (poll): a changed config reloads every version; a broken edit leaves the loaded config serving', async (t) => {
+  const repo = await tempRepo(t, { c: { config: { name: 'c', max_batch_size: 4 }, versions: { 1: mlp(71) } } });
+  const { url } = await startServer(t, repo, { app: { modelControlMode: 'poll', repositoryPollSecs: 0.1 } });
+  const maxBatch = async () => (JSON.parse((await httpRequest(`${url}/v2/models/c/config`, 'GET')).body.toString()) as { max_batch_size: number }).max_batch_size;
+  assert.equal(await maxBatch(), 4);
+  await writeFile(join(repo, 'c', 'config.json'), JSON.stringify({ name: 'c', max_batch_size: 2 }));
+  await eventually(async () => (await maxBatch()) === 2, 'the new config serves');
+  await writeFile(join(repo, 'c', 'config.json'), JSON.stringify({ name: 'c', max_batch_size: 'lots' }));
+  const entry = await eventually(async () => (await index(url)).find((e) => e.name === 'c' && /reload failed/.test(e.reason)), 'the failed reload reported');
+  assert.equal(entry.state, 'READY');
+  assert.match(entry.reason, /max_batch_size/);
+  assert.equal(await maxBatch(), 2, 'the loaded config keeps serving');
+  assert.equal((await infer(url, 'c', sample)).status, 200);
 });

@@ -139,6 +139,22 @@ test('rollout: a candidate that disagrees with the incumbent is rolled back on i
   assert.match(r.reason ?? '', /agreement with the incumbent 0\.0000 < 0\.9/);
 });
 
+test('rollout: a candidate removed from the repository mid-rollout is rolled back; a policy change releases the weights', async (t) => {
+  const repo = await tempRepo(t, { g: { config: { name: 'g', version_policy: { all: {} } }, versions: { 1: buildAddConstantModel(1), 2: buildAddConstantModel(2), 3: buildAddConstantModel(3) } } });
+  const { url } = await startServer(t, repo, { app: { modelControlMode: 'poll', repositoryPollSecs: 0.1 } });
+  await startRollout(url, 'g', { candidate: 3, incumbent: 1, steps: [50, 100], step_requests: 100_000, step_seconds: 3600, slo: { max_error_rate: 0.1, min_samples: 10 } });
+  await rm(join(repo, 'g', '3'), { recursive: true });
+  await eventually(async () => (await infer(url, 'g', x([0, 0, 0, 0]), 3)).status === 404, 'version 3 retired');
+  await driveUntil(url, 'g', [0, 0, 0, 0], async () => (await status(url, 'g')).current === null, 800);
+  const r = (await status(url, 'g')).history[0]!;
+  assert.equal(r.state, 'rolled_back');
+  for (let i = 0; i < 20; i++) assert.equal((await infer(url, 'g', x([0, 0, 0, 0], `z${i}`))).json.model_version, '1', 'the incumbent keeps all traffic, not the highest version');
+  const del = await httpRequest(`${url}/v2/admin/models/g/traffic`, 'DELETE');
+  assert.equal(del.status, 200);
+  assert.equal((await status(url, 'g')).history[0]!.events.at(-1)!.kind, 'released');
+  assert.equal((await infer(url, 'g', x([0, 0, 0, 0]))).json.model_version, '2', 'with the weights released, the highest READY version serves');
+});
+
 test('rollout: invalid specs and conflicts are refused with the field named', async (t) => {
   const repo = await tempRepo(t, { v: { config: { name: 'v', version_policy: { all: {} } }, versions: { 1: buildAddConstantModel(1), 2: buildAddConstantModel(2) } } });
   const { url } = await startServer(t, repo);

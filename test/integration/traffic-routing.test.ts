@@ -59,6 +59,7 @@ test('routing: weighted split, stickiness, shadow agreement, explicit versions b
       return res.json.model_version;
     });
     const share2 = versions.filter((v) => v === '2').length / versions.length;
+    t.diagnostic(`90/10 split over ${versions.length} keyed requests: version 2 answered ${(share2 * 100).toFixed(2)}%`);
     assert.ok(Math.abs(share2 - 0.1) <= 0.03, `version 2 got ${(share2 * 100).toFixed(2)}% of the traffic`);
     const text = await scrape(url);
     const routed = metricValue(text, 'modelplane_routing_requests_total', { model: 'cls', route: 'split', outcome: 'success' });
@@ -213,4 +214,33 @@ test('routing: a cascade escalates exactly the low-confidence inputs', async (t)
   const baseline = metricValue(text, 'modelplane_routing_cascade_cost_units_total', { model: 'cheap', kind: 'baseline' });
   assert.equal(spent, inputs.length * 1 + escalated * 10);
   assert.equal(baseline, inputs.length * 10);
+});
+
+test('routing: an alias splits traffic between models, sticky per key, and is refused without model targets', async (t) => {
+  const repo = await tempRepo(t, {
+    'cls-a': { config: { name: 'cls-a', max_batch_size: 8 }, versions: { 1: mlp(41) } },
+    'cls-b': { config: { name: 'cls-b', max_batch_size: 8 }, versions: { 1: mlp(42) } },
+  });
+  const { url } = await startServer(t, repo);
+  const x = Array.from({ length: 32 }, (_, i) => i / 32);
+  const refused = await httpRequest(`${url}/v2/admin/models/classifier/traffic`, 'PUT', JSON.stringify({ split: { targets: [{ version: 1, weight: 1 }] } }), json);
+  assert.equal(refused.status, 404);
+  assert.match(refused.body.toString(), /alias policy/);
+  await putTraffic(url, 'classifier', {
+    split: { targets: [{ model: 'cls-a', weight: 50 }, { model: 'cls-b', weight: 50 }] },
+    fallback: { chain: [{ model: 'cls-a' }] },
+  });
+  const byKey = new Map<string, Set<string>>();
+  await pool(200, 8, async (i) => {
+    const key = `u${i % 40}`;
+    const res = await infer(url, 'classifier', row(x, { parameters: { routing_key: key } }));
+    assert.equal(res.status, 200, res.jsonText);
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(res.json.model_name));
+  });
+  for (const [key, names] of byKey) assert.equal(names.size, 1, `${key} saw ${[...names].join(', ')}`);
+  assert.deepEqual([...new Set([...byKey.values()].map((s) => [...s][0]))].sort(), ['cls-a', 'cls-b']);
+  const got = await httpRequest(`${url}/v2/admin/models/classifier/traffic`, 'GET');
+  assert.equal((JSON.parse(got.body.toString()) as { source: string }).source, 'alias');
+  assert.equal((await httpRequest(`${url}/v2/admin/models/classifier/traffic`, 'DELETE')).status, 200);
+  assert.equal((await infer(url, 'classifier', row(x))).status, 404, 'a deleted alias is gone');
 });

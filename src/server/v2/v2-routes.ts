@@ -23,7 +23,7 @@ export interface V2Options {
 
 type ModelParams = { model: string; version?: string };
 
-const EXTENSIONS = ['binary_tensor_data', 'classification', 'statistics', 'model_repository(index)'];
+const EXTENSIONS = ['binary_tensor_data', 'classification', 'statistics', 'model_repository'];
 
 /** The Open Inference Protocol (KServe v2) REST surface. */
 export function registerV2Routes(app: FastifyInstance, manager: ModelManager, options: V2Options): void {
