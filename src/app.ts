@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ModelManager, type LifecycleLogger, type VersionStatus } from './lifecycle/model-manager.js';
 import { OnnxBackend } from './runtime/onnx/onnx-backend.js';
+import { TfjsBackend } from './runtime/tfjs/tfjs-backend.js';
 import type { Backend } from './runtime/backend.js';
 import { buildServer } from './server/build-server.js';
 import { registerPipelineRoutes } from './server/pipelines/pipeline-routes.js';
@@ -45,9 +46,9 @@ export interface RunningApp {
 
 const silentLogger: LifecycleLogger = { info() {}, warn() {}, error() {} };
 
-/** Loads every model of a repository (ONNX backend) and logs each version's state. */
+/** Loads every model of a repository (ONNX and TF.js backends) and logs each version's state. */
 export async function openModels(repository: string, log: LifecycleLogger): Promise<ModelManager> {
-  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()]]);
+  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()], ['tfjs', new TfjsBackend()]]);
   const manager = new ModelManager(repository, backends, log);
   for (const m of await manager.loadAll()) {
     const line = { model: m.model, version: m.version, state: m.state, ...(m.reason ? { reason: m.reason } : {}) };

@@ -6,6 +6,7 @@ import { InferenceRequest } from '../scheduler/inference-request.js';
 import type { BatchLayout } from '../scheduler/batch-assembler.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
+import type { RequestAdmission } from '../embeddings/served-instances.js';
 
 export interface InferOptions {
   /** Output names to return; undefined = all. */
@@ -16,6 +17,8 @@ export interface InferOptions {
   readonly timeoutUs?: number | undefined;
   /** Aborts a still-queued request (e.g. the client closed its connection). */
   readonly signal?: AbortSignal | undefined;
+  /** Text models: cut inputs longer than the model's max_tokens (true) or refuse them (false); undefined = the model's policy. */
+  readonly truncate?: boolean | undefined;
 }
 
 const REFUSAL_MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -44,6 +47,8 @@ export class ServingContext {
     private readonly pool: InstancePool,
     readonly statistics: ModelStatistics = new ModelStatistics(),
     private readonly checkInput: ((tensor: Tensor) => string | undefined) | undefined = undefined,
+    /** Pre-processing's request-time check (e.g. tokenization); returns the request's token count. */
+    private readonly admission: RequestAdmission | undefined = undefined,
   ) {
     this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
     this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
@@ -63,6 +68,7 @@ export class ServingContext {
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
     const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
+    const tokens = this.admission ? this.admission(inputs, options.truncate) : 0;
     const startedMs = performance.now();
     const stats = this.statistics;
     return new Promise<TensorMap>((resolve, reject) => {
@@ -82,6 +88,7 @@ export class ServingContext {
           reject(error);
         },
       );
+      request.tokens = tokens;
       const refusal = this.batcher.submit(request);
       if (refusal !== null) {
         const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;

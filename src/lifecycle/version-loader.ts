@@ -11,6 +11,7 @@ import { batchPolicy } from '../scheduler/batch-policy.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import type { Clock } from '../scheduler/clock.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
+import { instanceFactory } from '../embeddings/served-instances.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
 
@@ -29,12 +30,14 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     throw new MpError('MP_MODEL_NOT_READY', `model file ${path} does not exist`);
   }
   const instances: ModelInstance[] = [];
+  const where = entry.configPath ?? `${entry.dir} (auto-completed config)`;
+  // Pre/post-processing declared in the config (e.g. a tokenizer) wraps each backend instance.
+  const factory = await instanceFactory(backend, path, declared, join(entry.dir, String(version)), where);
   try {
-    instances.push(await backend.createInstance(path, declared));
-    const where = entry.configPath ?? `${entry.dir} (auto-completed config)`;
+    instances.push(await factory.create(declared));
     const config = completeConfig(declared, instances[0]!.signature, where, entry.batchSizeGiven);
     checkBatchingConfig(config, where);
-    while (instances.length < config.instance_count) instances.push(await backend.createInstance(path, config));
+    while (instances.length < config.instance_count) instances.push(await factory.create(config));
     await warmUp(config, instances).catch((err: unknown) => {
       throw new MpError('MP_BACKEND', `warm-up failed: ${(err as Error).message}`, { cause: err });
     });
@@ -42,7 +45,7 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     const layout = batchLayout(config);
     const statistics = new ModelStatistics();
     const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, statistics);
-    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend));
+    return new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend), factory.admission);
   } catch (err) {
     await Promise.allSettled(instances.map((i) => i.release()));
     throw err;

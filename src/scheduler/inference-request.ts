@@ -15,6 +15,8 @@ export class InferenceRequest implements Queued {
   enqueuedAtUs = 0;
   /** Absolute deadline in the scheduler clock's µs; 0 = none. */
   deadlineUs = 0;
+  /** Text models: the request's tokens, its cost against the batch's max_batch_tokens (0 = not counted). */
+  tokens = 0;
 
   constructor(
     readonly inputs: TensorMap,

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import type { ModelConfig } from '../config/model-config.js';
+import type { Backend, ModelInstance } from '../runtime/backend.js';
+import type { Tensor, TensorMap } from '../tensor/tensor.js';
+import { TextEmbedder } from './text-embedder.js';
+import { TextEmbeddingInstance } from './text-embedding-instance.js';
+
+/** Request-time admission for a model with pre-processing: validates the inputs and returns the request's token cost. */
+export type RequestAdmission = (inputs: TensorMap, truncate: boolean | undefined) => number;
+
+/** How one model version's instances are made: the backend's own, or wrapped with text processing. */
+export interface InstanceFactory {
+  create(config: ModelConfig): Promise<ModelInstance>;
+  /** Set for models whose pre-processing checks requests before they queue. */
+  readonly admission: RequestAdmission | undefined;
+  readonly textEmbedder: TextEmbedder | undefined;
+}
+
+/** Reads the processing declared in the config (tokenizer files from the version directory) once per version. */
+export async function instanceFactory(backend: Backend, modelPath: string, declared: ModelConfig, versionDir: string, where: string): Promise<InstanceFactory> {
+  const text = declared.text_embedding;
+  if (!text) return { create: (config) => backend.createInstance(modelPath, config), admission: undefined, textEmbedder: undefined };
+  const embedder = await TextEmbedder.load(text, join(versionDir), where);
+  return {
+    textEmbedder: embedder,
+    admission: (inputs, truncate) => embedder.admit(inputs.get(text.input_name) as Tensor, truncate),
+    async create(config) {
+      const encoder = await backend.createInstance(modelPath, config);
+      try {
+        return await TextEmbeddingInstance.wrap(encoder, embedder, where);
+      } catch (err) {
+        await encoder.release();
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** Text to token ids, as a text-embedding model's encoder expects them. */
+export interface TextTokenizer {
+  /** The ids of one text, special tokens included. */
+  encode(text: string): number[];
+  /** Shortens ids to `maxTokens`, keeping what the encoder needs at the end (e.g. [SEP]). */
+  truncate(ids: readonly number[], maxTokens: number): number[];
+}
