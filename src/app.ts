@@ -6,6 +6,8 @@ import { TfjsBackend } from './runtime/tfjs/tfjs-backend.js';
 import type { Backend } from './runtime/backend.js';
 import { buildServer } from './server/build-server.js';
 import { registerPipelineRoutes } from './server/pipelines/pipeline-routes.js';
+import { registerOpenAIRoutes } from './server/openai/openai-routes.js';
+import { registerTeiRoutes } from './server/tei/tei-routes.js';
 import { MODELPLANE_VERSION } from './version.js';
 import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
 import { loadPipelines } from './pipeline/load-pipelines.js';
@@ -72,6 +74,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     serverVersion: MODELPLANE_VERSION,
     isReady: () => accepting && manager.allReady(),
   });
+
+  registerOpenAIRoutes(server, manager);
+  registerTeiRoutes(server, manager);
 
   let stopWorkers = async (): Promise<void> => {};
   let closeQueue = async (): Promise<void> => {};

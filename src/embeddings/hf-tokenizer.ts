@@ -9,9 +9,11 @@ export class HfTokenizer implements TextTokenizer {
   private readonly tokenizer: Tokenizer;
   /** Special ids the post-processor appends at the end (e.g. [SEP], </s>), kept on truncation. */
   private readonly trailing: number;
+  readonly vocabSize: number;
 
   constructor(tokenizerJson: object, tokenizerConfig: object, private readonly addSpecialTokens: boolean) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.vocabSize = Math.max(...this.tokenizer.get_vocab(true).values()) + 1;
     const probe = this.tokenizer.encode('a', { add_special_tokens: false }).ids;
     const withSpecial = this.tokenizer.encode('a', { add_special_tokens: addSpecialTokens }).ids;
     // The appended suffix is what follows the plain ids in the special-token encoding of the probe.

@@ -5,8 +5,13 @@ import type { Tensor, TensorMap } from '../tensor/tensor.js';
 import { TextEmbedder } from './text-embedder.js';
 import { TextEmbeddingInstance } from './text-embedding-instance.js';
 
-/** Request-time admission for a model with pre-processing: validates the inputs and returns the request's token cost. */
-export type RequestAdmission = (inputs: TensorMap, truncate: boolean | undefined) => number;
+/** Request-time admission for a model with pre-processing. */
+export interface RequestAdmission {
+  /** Validates the inputs (e.g. tokenizes them) before they queue; returns the request's token count. */
+  admit(inputs: TensorMap, truncate: boolean | undefined): number;
+  /** A BYTES element that stands for already-tokenized ids (valid only in this process). */
+  pretokenized?(ids: readonly number[]): Uint8Array;
+}
 
 /** How one model version's instances are made: the backend's own, or wrapped with text processing. */
 export interface InstanceFactory {
@@ -23,7 +28,10 @@ export async function instanceFactory(backend: Backend, modelPath: string, decla
   const embedder = await TextEmbedder.load(text, join(versionDir), where);
   return {
     textEmbedder: embedder,
-    admission: (inputs, truncate) => embedder.admit(inputs.get(text.input_name) as Tensor, truncate),
+    admission: {
+      admit: (inputs, truncate) => embedder.admit(inputs.get(text.input_name) as Tensor, truncate),
+      pretokenized: (ids) => embedder.pretokenized(ids),
+    },
     async create(config) {
       const encoder = await backend.createInstance(modelPath, config);
       try {

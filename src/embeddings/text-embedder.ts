@@ -25,6 +25,8 @@ export class PaddingStats {
  */
 export class TextEmbedder {
   private readonly tokenized = new WeakMap<Uint8Array, number[]>();
+  /** Byte strings standing for token arrays a client sent (OpenAI's `input` as ids). */
+  private readonly given = new WeakMap<Uint8Array, number[]>();
   readonly padding = new PaddingStats();
 
   constructor(readonly config: TextEmbeddingConfig, readonly tokenizer: TextTokenizer, private readonly where: string) {}
@@ -65,14 +67,7 @@ export class TextEmbedder {
     const items = texts.data as Uint8Array[];
     let total = 0;
     for (let i = 0; i < items.length; i++) {
-      let text: string;
-      try {
-        text = strictUtf8.decode(items[i]);
-      } catch {
-        throw new MpError('MP_INVALID_ARG', `${this.where}: text ${i} is not valid UTF-8`);
-      }
-      if (text.length === 0) throw new MpError('MP_INVALID_ARG', `${this.where}: text ${i} is empty`);
-      const ids = this.tokenizer.encode(text);
+      const ids = this.given.get(items[i]!) ?? this.tokenize(items[i]!, i);
       if (ids.length > this.config.max_tokens && !cut) {
         throw new MpError('MP_INVALID_ARG', `${this.where}: text ${i} has ${ids.length} tokens, more than max_tokens ${this.config.max_tokens} (truncation is off)`);
       }
@@ -83,10 +78,39 @@ export class TextEmbedder {
     return total;
   }
 
+  private tokenize(item: Uint8Array, i: number): number[] {
+    let text: string;
+    try {
+      text = strictUtf8.decode(item);
+    } catch {
+      throw new MpError('MP_INVALID_ARG', `${this.where}: text ${i} is not valid UTF-8`);
+    }
+    if (text.length === 0) throw new MpError('MP_INVALID_ARG', `${this.where}: text ${i} is empty`);
+    return this.tokenizer.encode(text);
+  }
+
+  /**
+   * A byte string standing for a client's token ids (little-endian int32 after a 0xFF marker byte,
+   * which UTF-8 text never contains, so it cannot collide with a text); admission uses the ids as given.
+   */
+  pretokenized(ids: readonly number[]): Uint8Array {
+    if (ids.length === 0) throw new MpError('MP_INVALID_ARG', `${this.where}: a token array is empty`);
+    const size = this.tokenizer.vocabSize;
+    const bytes = new Uint8Array(1 + 4 * ids.length);
+    const view = new DataView(bytes.buffer);
+    bytes[0] = 0xff;
+    ids.forEach((id, k) => {
+      if (!Number.isInteger(id) || id < 0 || id >= size) throw new MpError('MP_INVALID_ARG', `${this.where}: token id ${id} is outside the vocabulary (0..${size - 1})`);
+      view.setInt32(1 + 4 * k, id, true);
+    });
+    this.given.set(bytes, [...ids]);
+    return bytes;
+  }
+
   /** The (truncated) ids of one text: from admission when it ran, else tokenized now. */
   idsOf(item: Uint8Array): number[] {
-    const known = this.tokenized.get(item);
-    if (known) return known;
+    const known = this.tokenized.get(item) ?? this.given.get(item);
+    if (known) return known.length > this.config.max_tokens ? this.tokenizer.truncate(known, this.config.max_tokens) : known;
     const ids = this.tokenizer.encode(new TextDecoder().decode(item));
     return ids.length > this.config.max_tokens ? this.tokenizer.truncate(ids, this.config.max_tokens) : ids;
   }

@@ -26,7 +26,10 @@ export class UseTokenizer implements TextTokenizer {
   /** UTF-16 length of each piece: the reference walks back by it. */
   private readonly pieceLength: number[];
 
+  readonly vocabSize: number;
+
   constructor(vocabulary: ReadonlyArray<readonly [string, number]>) {
+    this.vocabSize = vocabulary.length;
     this.pieceLength = vocabulary.map(([piece]) => piece.length);
     for (let id = RESERVED; id < vocabulary.length; id++) {
       const [piece, score] = vocabulary[id]!;

@@ -48,7 +48,7 @@ export class ServingContext {
     readonly statistics: ModelStatistics = new ModelStatistics(),
     private readonly checkInput: ((tensor: Tensor) => string | undefined) | undefined = undefined,
     /** Pre-processing's request-time check (e.g. tokenization); returns the request's token count. */
-    private readonly admission: RequestAdmission | undefined = undefined,
+    readonly admission: RequestAdmission | undefined = undefined,
   ) {
     this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
     this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
@@ -68,7 +68,7 @@ export class ServingContext {
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
     const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
-    const tokens = this.admission ? this.admission(inputs, options.truncate) : 0;
+    const tokens = this.admission ? this.admission.admit(inputs, options.truncate) : 0;
     const startedMs = performance.now();
     const stats = this.statistics;
     return new Promise<TensorMap>((resolve, reject) => {
