@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { ModelConfig } from '../config/model-config.js';
 import type { Backend, ModelInstance } from '../runtime/backend.js';
 import type { Tensor, TensorMap } from '../tensor/tensor.js';
@@ -25,7 +24,7 @@ export interface InstanceFactory {
 export async function instanceFactory(backend: Backend, modelPath: string, declared: ModelConfig, versionDir: string, where: string): Promise<InstanceFactory> {
   const text = declared.text_embedding;
   if (!text) return { create: (config) => backend.createInstance(modelPath, config), admission: undefined, textEmbedder: undefined };
-  const embedder = await TextEmbedder.load(text, join(versionDir), where);
+  const embedder = await TextEmbedder.load(text, versionDir, where, `model '${declared.name}'`);
   return {
     textEmbedder: embedder,
     admission: {

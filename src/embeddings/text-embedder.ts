@@ -29,10 +29,11 @@ export class TextEmbedder {
   private readonly given = new WeakMap<Uint8Array, number[]>();
   readonly padding = new PaddingStats();
 
+  /** `where` names the model in request errors, e.g. "model 'minilm'". */
   constructor(readonly config: TextEmbeddingConfig, readonly tokenizer: TextTokenizer, private readonly where: string) {}
 
   /** Reads the tokenizer files named by the config from the version directory. */
-  static async load(config: TextEmbeddingConfig, versionDir: string, where: string): Promise<TextEmbedder> {
+  static async load(config: TextEmbeddingConfig, versionDir: string, where: string, label: string): Promise<TextEmbedder> {
     const t = config.tokenizer;
     const readJson = async (file: string): Promise<unknown> => {
       try {
@@ -44,7 +45,7 @@ export class TextEmbedder {
     if (t.type === 'use-sentencepiece') {
       const vocab = UseVocabulary.safeParse(await readJson(t.vocab));
       if (!vocab.success) throw new MpError('MP_CONFIG_INVALID', `${where}: text_embedding.tokenizer.vocab: ${t.vocab} is not a list of [piece, score]`);
-      return new TextEmbedder(config, new UseTokenizer(vocab.data), where);
+      return new TextEmbedder(config, new UseTokenizer(vocab.data), label);
     }
     const json = await readJson(t.file);
     if (typeof json !== 'object' || json === null || !('model' in json)) {
@@ -52,7 +53,7 @@ export class TextEmbedder {
     }
     const extra = t.config_file ? await readJson(t.config_file) : {};
     try {
-      return new TextEmbedder(config, new HfTokenizer(json, extra as object, t.add_special_tokens), where);
+      return new TextEmbedder(config, new HfTokenizer(json, extra as object, t.add_special_tokens), label);
     } catch (err) {
       throw new MpError('MP_CONFIG_INVALID', `${where}: text_embedding.tokenizer: ${(err as Error).message}`);
     }
