@@ -10,10 +10,8 @@ import { datatypeFromTfjs, fromTfjsTensor, toTfjsTensor } from './tfjs-tensors.j
 
 /** The part of a TF.js LayersModel this backend uses (tfjs-layers is imported only for layers models). */
 interface LayersModelLike {
-  readonly inputNames: string[];
-  readonly outputNames: string[];
-  readonly inputs: ReadonlyArray<{ shape: ReadonlyArray<number | null>; dtype: string }>;
-  readonly outputs: ReadonlyArray<{ shape: ReadonlyArray<number | null>; dtype: string }>;
+  readonly inputs: ReadonlyArray<{ name: string; shape: ReadonlyArray<number | null>; dtype: string }>;
+  readonly outputs: ReadonlyArray<{ name: string; shape: ReadonlyArray<number | null>; dtype: string }>;
   predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[];
   dispose(): unknown;
 }
@@ -95,19 +93,24 @@ class GraphInstance implements ModelInstance {
   }
 }
 
+/** Layers models take and give tensors by position; their symbolic tensors' names are the served names. */
 class LayersInstance implements ModelInstance {
   readonly signature: ModelSignature;
+  private readonly inputNames: string[];
+  private readonly outputNames: string[];
   private released = false;
 
   constructor(private readonly model: LayersModelLike, modelPath: string) {
+    this.inputNames = model.inputs.map((t) => t.name);
+    this.outputNames = model.outputs.map((t) => t.name);
     this.signature = {
-      inputs: model.inputs.map((t, i) => signatureOf(model.inputNames[i]!, t.shape, t.dtype, modelPath)),
-      outputs: model.outputs.map((t, i) => signatureOf(model.outputNames[i]!, t.shape, t.dtype, modelPath)),
+      inputs: model.inputs.map((t) => signatureOf(t.name, t.shape, t.dtype, modelPath)),
+      outputs: model.outputs.map((t) => signatureOf(t.name, t.shape, t.dtype, modelPath)),
     };
   }
 
   async run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {
-    const feeds = this.model.inputNames.map((name) => {
+    const feeds = this.inputNames.map((name) => {
       const t = inputs.get(name);
       if (!t) throw new MpError('MP_INVALID_ARG', `missing input '${name}'`);
       return toTfjsTensor(t);
@@ -116,7 +119,7 @@ class LayersInstance implements ModelInstance {
       const produced = this.model.predict(feeds.length === 1 ? feeds[0]! : feeds);
       const list = Array.isArray(produced) ? produced : [produced];
       const wanted = outputNames.map((name) => {
-        const i = this.model.outputNames.indexOf(name);
+        const i = this.outputNames.indexOf(name);
         if (i < 0) throw new MpError('MP_INVALID_ARG', `unknown output '${name}'`);
         return list[i]!;
       });
