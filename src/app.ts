@@ -10,6 +10,7 @@ import { registerOpenAIRoutes } from './server/openai/openai-routes.js';
 import { registerTeiRoutes } from './server/tei/tei-routes.js';
 import { MODELPLANE_VERSION } from './version.js';
 import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
+import { registerEmbeddingMetrics } from './telemetry/embedding-metrics.js';
 import { loadPipelines } from './pipeline/load-pipelines.js';
 import { createPipelineMetrics } from './pipeline/pipeline-metrics.js';
 import { PipelineService } from './pipeline/pipeline-service.js';
@@ -67,6 +68,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const manager = await openModels(options.repository, log);
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
+  registerEmbeddingMetrics(manager, metrics);
   const server = buildServer(manager, {
     metrics,
     bodyLimitBytes: options.bodyLimitBytes,

@@ -51,6 +51,13 @@ export const TextEmbeddingSchema = z.strictObject({
    * (Matryoshka); the prefix is re-normalised. Empty = only the full size.
    */
   dimensions: z.array(z.int().positive()).default([]),
+  /**
+   * Cache of answers per text for the embeddings APIs (/v1/embeddings, /embed), keyed by the exact
+   * input bytes and the truncation in force, bounded in bytes (LRU); dropped when the version unloads.
+   */
+  response_cache: z
+    .strictObject({ enable: z.boolean().default(false), max_bytes: z.int().positive().default(64 * 1024 * 1024) })
+    .default({ enable: false, max_bytes: 64 * 1024 * 1024 }),
   /** Names of the served tensors. */
   input_name: z.string().min(1).default('text'),
   output_name: z.string().min(1).default('embedding'),

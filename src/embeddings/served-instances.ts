@@ -1,7 +1,8 @@
 import type { ModelConfig } from '../config/model-config.js';
 import type { Backend, ModelInstance } from '../runtime/backend.js';
 import type { Tensor, TensorMap } from '../tensor/tensor.js';
-import { TextEmbedder } from './text-embedder.js';
+import type { EmbeddingCache } from './embedding-cache.js';
+import { TextEmbedder, type PaddingStats } from './text-embedder.js';
 import { TextEmbeddingInstance } from './text-embedding-instance.js';
 
 /** Request-time admission for a model with pre-processing. */
@@ -10,6 +11,10 @@ export interface RequestAdmission {
   admit(inputs: TensorMap, truncate: boolean | undefined): number;
   /** A BYTES element that stands for already-tokenized ids (valid only in this process). */
   pretokenized?(ids: readonly number[]): Uint8Array;
+  /** The version's embeddings response cache, when enabled. */
+  readonly cache?: EmbeddingCache | undefined;
+  /** Shares of padded token positions that were padding, for the padded encoders' metrics. */
+  readonly padding?: PaddingStats | undefined;
 }
 
 /** How one model version's instances are made: the backend's own, or wrapped with text processing. */
@@ -30,6 +35,8 @@ export async function instanceFactory(backend: Backend, modelPath: string, decla
     admission: {
       admit: (inputs, truncate) => embedder.admit(inputs.get(text.input_name) as Tensor, truncate),
       pretokenized: (ids) => embedder.pretokenized(ids),
+      cache: embedder.cache,
+      padding: embedder.padding,
     },
     async create(config) {
       const encoder = await backend.createInstance(modelPath, config);

@@ -6,6 +6,7 @@ import type { TextEmbeddingConfig } from '../config/text-embedding-config.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { HfTokenizer } from './hf-tokenizer.js';
 import type { TextTokenizer } from './text-tokenizer.js';
+import { EmbeddingCache } from './embedding-cache.js';
 import { UseTokenizer } from './use-tokenizer.js';
 
 // A few published scores are null; the reference tokenizer adds them as 0.
@@ -28,9 +29,13 @@ export class TextEmbedder {
   /** Byte strings standing for token arrays a client sent (OpenAI's `input` as ids). */
   private readonly given = new WeakMap<Uint8Array, number[]>();
   readonly padding = new PaddingStats();
+  /** Answers per text, when the config enables response_cache. */
+  readonly cache: EmbeddingCache | undefined;
 
   /** `where` names the model in request errors, e.g. "model 'minilm'". */
-  constructor(readonly config: TextEmbeddingConfig, readonly tokenizer: TextTokenizer, private readonly where: string) {}
+  constructor(readonly config: TextEmbeddingConfig, readonly tokenizer: TextTokenizer, private readonly where: string) {
+    this.cache = config.response_cache.enable ? new EmbeddingCache(config.response_cache.max_bytes) : undefined;
+  }
 
   /** Reads the tokenizer files named by the config from the version directory. */
   static async load(config: TextEmbeddingConfig, versionDir: string, where: string, label: string): Promise<TextEmbedder> {

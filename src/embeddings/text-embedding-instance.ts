@@ -155,6 +155,8 @@ export class TextEmbeddingInstance implements ModelInstance {
   }
 
   release(): Promise<void> {
+    // The version is going away: none of its cached answers may be served again.
+    this.embedder.cache?.clear();
     return this.encoder.release();
   }
 }
