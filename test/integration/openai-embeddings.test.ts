@@ -126,8 +126,11 @@ test('openai: the official client gets the same vectors as a direct TF.js call, 
     assert.deepEqual(emb.shape, [2, 512]);
     assert.ok(maxAbsDiff(emb.data.slice(0, 512), expected[0]!) <= 1e-5);
     assert.deepEqual(out.find((o) => o.name === 'token_count')!.data, SENTENCES.slice(0, 2).map((s) => direct.tokenizer.encode(s).length));
-    const meta = await (await fetch(`${server.url}/v2/models/text-embedding`)).json() as { platform: string; inputs: unknown };
+    const meta = await (await fetch(`${server.url}/v2/models/text-embedding`)).json() as { platform: string; inputs: unknown; parameters: unknown };
     assert.equal(meta.platform, 'tfjs');
+    assert.deepEqual(meta.parameters, {
+      text_embedding: { tokenizer: 'use-sentencepiece', pooling: 'none', normalize: true, max_tokens: 256, truncation: 'error', dimensions: [], response_cache: false },
+    });
     assert.deepEqual(meta.inputs, [{ name: 'text', datatype: 'BYTES', shape: [-1] }]);
     const config = await (await fetch(`${server.url}/v2/models/text-embedding/config`)).json() as { text_embedding: { tokenizer: { type: string } } };
     assert.equal(config.text_embedding.tokenizer.type, 'use-sentencepiece');

@@ -100,6 +100,15 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
     platform: ctx.platform,
     inputs: ctx.config.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: shape(i.dims) })),
     outputs: ctx.config.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: shape(o.dims) })),
+    // Pre/post-processing that runs as part of the model (e.g. the tokenizer of a text-embedding model).
+    ...(ctx.config.text_embedding ? { parameters: { text_embedding: textProcessing(ctx.config.text_embedding) } } : {}),
+  };
+}
+
+function textProcessing(t: NonNullable<ServingContext['config']['text_embedding']>): object {
+  return {
+    tokenizer: t.tokenizer.type, pooling: t.pooling, normalize: t.normalize, max_tokens: t.max_tokens,
+    truncation: t.truncation, dimensions: t.dimensions, response_cache: t.response_cache.enable,
   };
 }
 
