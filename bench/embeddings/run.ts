@@ -25,7 +25,7 @@ const REPS = Number(args.reps);
 const CONCURRENCY = args.concurrency.split(',').map(Number);
 
 interface LoadOut { ok: number; failed: number; perSecond: number; p50Ms: number; p95Ms: number }
-interface Baseline { results: Array<{ batchSize: number; textsPerSecond: number; p50BatchMs: number }> }
+interface Baseline { results: Array<{ batchSize: number; textsPerSecond: number; p50BatchMs: number; cpuMsPerText: number }> }
 
 async function buildRepo(): Promise<string> {
   const repo = await mkdtemp(join(tmpdir(), 'mp-bench-emb-'));
@@ -52,11 +52,18 @@ async function load(server: ServerHandle, model: string, texts: string[], concur
   return runJsonChild<LoadOut>(['bench/embeddings/load.ts', JSON.stringify({ url: server.url, model, textsFile, repeatRate, concurrency, seconds: SECONDS, seed: concurrency })]);
 }
 
-/** REPS runs; the medians of throughput and p50 latency. */
-async function repeated(run: () => Promise<LoadOut>): Promise<{ perSecond: number; p50Ms: number; runs: number[]; failed: number }> {
-  const outs: LoadOut[] = [];
-  for (let i = 0; i < REPS; i++) outs.push(await run());
-  return { perSecond: median(outs.map((o) => o.perSecond)), p50Ms: median(outs.map((o) => o.p50Ms)), runs: outs.map((o) => Math.round(o.perSecond)), failed: outs.reduce((s, o) => s + o.failed, 0) };
+/** REPS runs; the medians of throughput, p50 latency and the server's CPU ms per answered text. */
+async function repeated(run: () => Promise<LoadOut>): Promise<{ perSecond: number; p50Ms: number; cpuMsPerText: number; runs: number[]; failed: number }> {
+  const outs: Array<LoadOut & { cpuMsPerText: number }> = [];
+  for (let i = 0; i < REPS; i++) {
+    const cpu0 = server.cpuSeconds();
+    const out = await run();
+    outs.push({ ...out, cpuMsPerText: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, out.ok) });
+  }
+  return {
+    perSecond: median(outs.map((o) => o.perSecond)), p50Ms: median(outs.map((o) => o.p50Ms)), cpuMsPerText: median(outs.map((o) => o.cpuMsPerText)),
+    runs: outs.map((o) => Math.round(o.perSecond)), failed: outs.reduce((s, o) => s + o.failed, 0),
+  };
 }
 
 async function metric(url: string, name: string, model: string): Promise<number> {
@@ -99,15 +106,17 @@ try {
 
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const lines = [
-    `In-process TF.js (wasm), texts/s by batch size: ${baseline.results.map((r) => `${r.batchSize}: ${r.textsPerSecond.toFixed(0)} (batch p50 ${r.p50BatchMs.toFixed(1)} ms)`).join('; ')}; best batch size ${best.batchSize}.`,
+    `In-process TF.js (wasm), by batch size: ${baseline.results.map((r) => `${r.batchSize}: ${r.textsPerSecond.toFixed(0)} texts/s, batch p50 ${r.p50BatchMs.toFixed(1)} ms, ${r.cpuMsPerText.toFixed(1)} CPU ms/text`).join('; ')}; best batch size ${best.batchSize}.`,
     '',
-    '| scenario | served texts/s (runs) | p50 ms | vs in-process best |',
-    '|---|---|---|---|',
-    ...CONCURRENCY.map((c) => `| single sentence, concurrency ${c} | ${served[c]!.perSecond.toFixed(0)} (${served[c]!.runs.join(', ')}) | ${served[c]!.p50Ms.toFixed(1)} | ${pct(served[c]!.perSecond / best.textsPerSecond)} |`),
-    `| mixed lengths 3-60 words, concurrency 64 | ${mixedRun.perSecond.toFixed(0)} (${mixedRun.runs.join(', ')}) | ${mixedRun.p50Ms.toFixed(1)} | — |`,
-    `| cache off, 30% repeats, concurrency 64 | ${cacheOff.perSecond.toFixed(0)} (${cacheOff.runs.join(', ')}) | ${cacheOff.p50Ms.toFixed(1)} | ${pct(cacheOff.perSecond / best.textsPerSecond)} |`,
-    `| cache on, 30% repeats, concurrency 64 | ${cacheOn.perSecond.toFixed(0)} (${cacheOn.runs.join(', ')}) | ${cacheOn.p50Ms.toFixed(1)} | ${pct(cacheOn.perSecond / best.textsPerSecond)} |`,
-    `| padded encoder (generated, hidden 64), mixed lengths, concurrency 64 | ${padded.perSecond.toFixed(0)} (${padded.runs.join(', ')}) | ${padded.p50Ms.toFixed(1)} | — |`,
+    '| scenario | served texts/s (runs) | p50 ms | vs in-process best (throughput) | server CPU ms/text | in-process best CPU ms/text ÷ served |',
+    '|---|---|---|---|---|---|',
+    ...[
+      ...CONCURRENCY.map((c) => [`single sentence, concurrency ${c}`, served[c]!] as const),
+      ['mixed lengths 3-60 words, concurrency 64', mixedRun] as const,
+      ['cache off, 30% repeats, concurrency 64', cacheOff] as const,
+      ['cache on, 30% repeats, concurrency 64', cacheOn] as const,
+      ['padded encoder (generated, hidden 64), mixed lengths, concurrency 64', padded] as const,
+    ].map(([name, r]) => `| ${name} | ${r.perSecond.toFixed(0)} (${r.runs.join(', ')}) | ${r.p50Ms.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(r.perSecond / best.textsPerSecond)} | ${r.cpuMsPerText.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(best.cpuMsPerText / r.cpuMsPerText)} |`),
     '',
     `Concurrency 1 p50 ${served[CONCURRENCY[0]!]?.p50Ms.toFixed(1)} ms vs in-process batch-1 p50 ${batch1?.p50BatchMs.toFixed(1)} ms.`,
     `Padding waste on the padded encoder: ${padding} of ${computed} computed token positions (${pct(padding / computed)}).`,

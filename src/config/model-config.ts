@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DATATYPES } from '../tensor/datatype.js';
 import { TextEmbeddingSchema, TfjsOptionsSchema } from './text-embedding-config.js';
+import { ImageProcessingSchema } from './image-processing-config.js';
 
 /** Model and version names: no separators, no dot-dot, so a name can never leave the repository. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -115,6 +116,8 @@ export const ModelConfigSchema = z.strictObject({
   tfjs: TfjsOptionsSchema.default(TfjsOptionsSchema.parse({})),
   /** Text in, vectors out: tokenizer, pooling and normalisation run as part of the model. */
   text_embedding: TextEmbeddingSchema.optional(),
+  /** Image in: decode, resize and scale run as part of the model (not together with text_embedding). */
+  image: ImageProcessingSchema.optional(),
   warmup: WarmupSchema.default(WarmupSchema.parse({})),
   dynamic_batching: DynamicBatchingSchema.optional(),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
