@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Image in, model outputs out: encoded images (PNG, JPEG, WebP, GIF, TIFF, AVIF) are decoded, turned
  * to RGB, resized to the encoder's input size and scaled, as part of the model. The served model has
  * one BYTES input (one encoded image per row) and the encoder's outputs, plus a class-name output
- * when `labels` is set.
+ * when `labels` is set. Each instance is warmed on a black image at load; set `warmup.enabled: false`
+ * (the config's warm-up samples are strings, not images).
  */
 export const ImageProcessingSchema = z.strictObject({
   input_name: z.string().min(1).default('image'),

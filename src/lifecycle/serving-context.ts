@@ -6,7 +6,7 @@ import { InferenceRequest } from '../scheduler/inference-request.js';
 import type { BatchLayout } from '../scheduler/batch-assembler.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
-import type { RequestAdmission } from '../embeddings/served-instances.js';
+import type { RequestAdmission } from '../processing/instance-factory.js';
 
 export interface InferOptions {
   /** Output names to return; undefined = all. */
@@ -67,8 +67,15 @@ export class ServingContext {
   }
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
-    const { batchSize, shapeKey, padLengths } = this.check(inputs, options);
+    const checked = this.check(inputs, options);
     const tokens = this.admission ? this.admission.admit(inputs, options.truncate) : 0;
+    // Asynchronous pre-processing (image decoding) finishes before the request queues.
+    if (typeof tokens !== 'number') return tokens.then((n) => this.submit(inputs, options, checked, n));
+    return this.submit(inputs, options, checked, tokens);
+  }
+
+  private submit(inputs: TensorMap, options: InferOptions, checked: { batchSize: number; shapeKey: string; padLengths: number[] }, tokens: number): Promise<TensorMap> {
+    const { batchSize, shapeKey, padLengths } = checked;
     const startedMs = performance.now();
     const stats = this.statistics;
     return new Promise<TensorMap>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { batchPolicy } from '../scheduler/batch-policy.js';
 import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import type { Clock } from '../scheduler/clock.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
-import { instanceFactory } from '../embeddings/served-instances.js';
+import { instanceFactory } from '../processing/instance-factory.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
 

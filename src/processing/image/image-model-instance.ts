@@ -66,6 +66,12 @@ export class ImageModelInstance implements ModelInstance {
     this.signature = { inputs: [{ name: c.input_name, datatype: 'BYTES', shape: [-1] }], outputs };
   }
 
+  /** Runs the encoder once on a black image, so its first request does not pay for lazy set-up. */
+  async warm(): Promise<void> {
+    const size = this.pre.width * this.pre.height * 3;
+    await this.encoder.run(new Map([[this.encoderInput, this.stack([new Float32Array(size).fill(this.pre.config.offset)])]]), [this.encoder.signature.outputs[0]!.name]);
+  }
+
   async run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {
     const c = this.pre.config;
     const images = inputs.get(c.input_name);

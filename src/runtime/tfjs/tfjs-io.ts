@@ -60,5 +60,12 @@ export async function readArtifacts(modelPath: string): Promise<LoadedArtifacts>
     ...(m.userDefinedMetadata ? { userDefinedMetadata: m.userDefinedMetadata as Record<string, object> } : {}),
     ...(m.modelInitializer ? { modelInitializer: m.modelInitializer } : {}),
   };
-  return { format: m.format, handler: { load: () => Promise.resolve(artifacts) } };
+  return { format: m.format ?? guessFormat(m.modelTopology), handler: { load: () => Promise.resolve(artifacts) } };
+}
+
+/** Older converters wrote no `format`: a Keras topology has a model_config/class_name, a graph has nodes. */
+function guessFormat(topology: Record<string, unknown>): string | undefined {
+  if ('model_config' in topology || 'class_name' in topology) return 'layers-model';
+  if ('node' in topology) return 'graph-model';
+  return undefined;
 }
