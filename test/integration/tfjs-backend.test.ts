@@ -45,6 +45,9 @@ test('tfjs backend: a layers model is served through v2 and equals a direct pred
   });
   await saveLayersModel(model, join(repo, 'dense', '1'));
   await writeFile(join(repo, 'dense', 'config.json'), JSON.stringify({ backend: 'tfjs', max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000 } }));
+  // The same model on the main thread (instance_kind inline) instead of a worker thread (the default).
+  await saveLayersModel(model, join(repo, 'dense-inline', '1'));
+  await writeFile(join(repo, 'dense-inline', 'config.json'), JSON.stringify({ backend: 'tfjs', max_batch_size: 8, instance_kind: 'inline', instance_count: 2 }));
   const server = await startServer(t, repo);
 
   const metaRes = await fetch(`${server.url}/v2/models/dense`);
@@ -55,20 +58,23 @@ test('tfjs backend: a layers model is served through v2 and equals a direct pred
   assert.deepEqual(meta.outputs[0]!.shape, [-1, 3]);
 
   const x = Array.from({ length: 4 * 6 }, (_, i) => Math.sin(i) * 2);
-  const res = await fetch(`${server.url}/v2/models/dense/infer`, {
-    method: 'POST',
-    body: JSON.stringify({ inputs: [{ name: (meta as unknown as { inputs: Array<{ name: string }> }).inputs[0]!.name, datatype: 'FP32', shape: [4, 6], data: x }] }),
-  });
-  assert.equal(res.status, 200);
-  const served = (await res.json() as { outputs: Array<{ shape: number[]; data: number[] }> }).outputs[0]!;
-  assert.deepEqual(served.shape, [4, 3]);
   const direct = model.predict(tf.tensor2d(x, [4, 6])) as tf.Tensor;
   const want = Array.from(await direct.data());
   direct.dispose();
-  assert.ok(maxAbsDiff(served.data, want) <= 1e-6, `${served.data} vs ${want}`);
+  for (const name of ['dense', 'dense-inline']) {
+    const res = await fetch(`${server.url}/v2/models/${name}/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: (meta as unknown as { inputs: Array<{ name: string }> }).inputs[0]!.name, datatype: 'FP32', shape: [4, 6], data: x }] }),
+    });
+    assert.equal(res.status, 200, `${name}: ${await res.clone().text()}`);
+    const served = (await res.json() as { outputs: Array<{ shape: number[]; data: number[] }> }).outputs[0]!;
+    assert.deepEqual(served.shape, [4, 3]);
+    assert.ok(maxAbsDiff(served.data, want) <= 1e-6, `${name}: ${served.data} vs ${want}`);
+  }
 
   const index = await (await fetch(`${server.url}/v2/repository/index`, { method: 'POST' })).json() as Array<{ name: string; state: string; reason: string }>;
   assert.match(index.find((m) => m.name === 'broken')!.reason, /not a TF\.js model\.json: .*weightsManifest/);
   assert.match(index.find((m) => m.name === 'escaping')!.reason, /weight path '\.\.\/\.\.\/secret\.bin' leaves the model directory/);
   assert.equal(index.find((m) => m.name === 'dense')!.state, 'READY');
+  assert.equal(index.find((m) => m.name === 'dense-inline')!.state, 'READY');
 });

@@ -4,40 +4,58 @@ import { MpError } from '../../errors.js';
 import type { ModelConfig } from '../../config/model-config.js';
 import type { TensorMap } from '../../tensor/tensor.js';
 import type { Backend, ModelInstance, ModelSignature, TensorSignature } from '../backend.js';
+import { WorkerInstance } from '../worker-instance.js';
 import { tfjsReady } from './tfjs-engine.js';
 import { readArtifacts } from './tfjs-io.js';
 import { datatypeFromTfjs, fromTfjsTensor, toTfjsTensor } from './tfjs-tensors.js';
 
 /** The part of a TF.js LayersModel this backend uses (tfjs-layers is imported only for layers models). */
 interface LayersModelLike {
-  readonly inputs: ReadonlyArray<{ name: string; shape: ReadonlyArray<number | null>; dtype: string }>;
-  readonly outputs: ReadonlyArray<{ name: string; shape: ReadonlyArray<number | null>; dtype: string }>;
+  readonly inputs: ReadonlyArray<{ shape: ReadonlyArray<number | null>; dtype: string }>;
+  readonly outputs: ReadonlyArray<{ shape: ReadonlyArray<number | null>; dtype: string }>;
+  readonly inputLayers: ReadonlyArray<{ name: string }>;
+  readonly outputLayers: ReadonlyArray<{ name: string }>;
+  readonly layers: ReadonlyArray<{ name: string }>;
   predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[];
   dispose(): unknown;
 }
 
 /**
  * TF.js (graph and layers models from `model.json` + weight shards) behind the Backend interface, on
- * the WebAssembly backend. Instances run on the calling thread: TF.js's wasm kernels are synchronous,
- * so one batch at a time per process computes; `instance_count` > 1 only overlaps data transfer.
+ * the WebAssembly backend. TF.js's wasm kernels are synchronous, so by default each instance runs in
+ * its own worker thread (`instance_kind: worker`) and the main thread keeps parsing and answering
+ * requests; `inline` runs it on the main thread (no message hop).
  */
 export class TfjsBackend implements Backend {
   readonly name = 'tfjs' as const;
   readonly platform = 'tfjs';
 
-  async createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
-    await tfjsReady();
-    const artifacts = await readArtifacts(modelPath);
-    const wanted = config?.tfjs.model_type ?? 'auto';
-    const type = wanted !== 'auto' ? wanted : artifacts.format === 'layers-model' ? 'layers' : 'graph';
-    try {
-      if (type === 'graph') return new GraphInstance(await loadGraphModel(artifacts.handler), modelPath);
-      const layers = await import('@tensorflow/tfjs-layers');
-      return new LayersInstance((await layers.loadLayersModel(artifacts.handler)) as unknown as LayersModelLike, modelPath);
-    } catch (err) {
-      if (err instanceof MpError) throw err;
-      throw new MpError('MP_BACKEND', `TF.js could not load ${modelPath} as a ${type} model: ${(err as Error).message}`, { cause: err });
-    }
+  createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
+    const modelType = config?.tfjs.model_type ?? 'auto';
+    if (config?.instance_kind === 'inline') return loadTfjsInstance(modelPath, modelType);
+    const init: TfjsWorkerInit = { modelPath, modelType };
+    return WorkerInstance.start(import.meta.url, './tfjs-worker', init, 'TF.js');
+  }
+}
+
+/** What a TF.js instance thread needs to load its model. */
+export interface TfjsWorkerInit {
+  readonly modelPath: string;
+  readonly modelType: 'auto' | 'graph' | 'layers';
+}
+
+/** Loads a TF.js model on the calling thread. */
+export async function loadTfjsInstance(modelPath: string, wanted: TfjsWorkerInit['modelType']): Promise<ModelInstance> {
+  await tfjsReady();
+  const artifacts = await readArtifacts(modelPath);
+  const type = wanted !== 'auto' ? wanted : artifacts.format === 'layers-model' ? 'layers' : 'graph';
+  try {
+    if (type === 'graph') return new GraphInstance(await loadGraphModel(artifacts.handler), modelPath);
+    const layers = await import('@tensorflow/tfjs-layers');
+    return new LayersInstance((await layers.loadLayersModel(artifacts.handler)) as unknown as LayersModelLike, modelPath);
+  } catch (err) {
+    if (err instanceof MpError) throw err;
+    throw new MpError('MP_BACKEND', `TF.js could not load ${modelPath} as a ${type} model: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -93,7 +111,11 @@ class GraphInstance implements ModelInstance {
   }
 }
 
-/** Layers models take and give tensors by position; their symbolic tensors' names are the served names. */
+/**
+ * Layers models take and give tensors by position. The served names are their input and output
+ * layers' names, as model.json has them (symbolic tensor names get suffixes when a thread loads a
+ * model twice).
+ */
 class LayersInstance implements ModelInstance {
   readonly signature: ModelSignature;
   private readonly inputNames: string[];
@@ -101,11 +123,12 @@ class LayersInstance implements ModelInstance {
   private released = false;
 
   constructor(private readonly model: LayersModelLike, modelPath: string) {
-    this.inputNames = model.inputs.map((t) => t.name);
-    this.outputNames = model.outputs.map((t) => t.name);
+    // A Sequential model lists no input/output layers: its one input is named as Keras names it.
+    this.inputNames = model.inputLayers.length > 0 ? model.inputLayers.map((l) => l.name) : [`${model.layers[0]!.name}_input`];
+    this.outputNames = model.outputLayers.length > 0 ? model.outputLayers.map((l) => l.name) : [model.layers.at(-1)!.name];
     this.signature = {
-      inputs: model.inputs.map((t) => signatureOf(t.name, t.shape, t.dtype, modelPath)),
-      outputs: model.outputs.map((t) => signatureOf(t.name, t.shape, t.dtype, modelPath)),
+      inputs: model.inputs.map((t, i) => signatureOf(this.inputNames[i]!, t.shape, t.dtype, modelPath)),
+      outputs: model.outputs.map((t, i) => signatureOf(this.outputNames[i]!, t.shape, t.dtype, modelPath)),
     };
   }
 
