@@ -126,6 +126,12 @@ test('openai: the official client gets the same vectors as a direct TF.js call, 
     assert.deepEqual(emb.shape, [2, 512]);
     assert.ok(maxAbsDiff(emb.data.slice(0, 512), expected[0]!) <= 1e-5);
     assert.deepEqual(out.find((o) => o.name === 'token_count')!.data, SENTENCES.slice(0, 2).map((s) => direct.tokenizer.encode(s).length));
+    const long = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['word '.repeat(400)] }] };
+    assert.equal((await post(server.url, '/v2/models/text-embedding/infer', long)).status, 400);
+    const cut = await post(server.url, '/v2/models/text-embedding/infer', { ...long, parameters: { truncate: true } });
+    assert.equal(cut.status, 200);
+    assert.deepEqual((cut.json as { outputs: Array<{ name: string; data: number[] }> }).outputs.find((o) => o.name === 'token_count')!.data, [256]);
+    assert.equal((await post(server.url, '/v2/models/text-embedding/infer', { ...long, parameters: { truncate: 'yes' } })).status, 400);
     const meta = await (await fetch(`${server.url}/v2/models/text-embedding`)).json() as { platform: string; inputs: unknown; parameters: unknown };
     assert.equal(meta.platform, 'tfjs');
     assert.deepEqual(meta.parameters, {

@@ -105,6 +105,13 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
   };
 }
 
+/** Text models: request parameter `truncate` (boolean) overrides the model's truncation policy. */
+function truncateParameter(parameters: Record<string, boolean | number | string> | undefined): boolean | undefined {
+  const value = parameters?.truncate;
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new MpError('MP_INVALID_ARG', `parameter 'truncate' must be a boolean, got ${JSON.stringify(value)}`);
+}
+
 function textProcessing(t: NonNullable<ServingContext['config']['text_embedding']>): object {
   return {
     tokenizer: t.tokenizer.type, pooling: t.pooling, normalize: t.normalize, max_tokens: t.max_tokens,
@@ -134,6 +141,7 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     priority: parsed.priority,
     timeoutUs: parsed.timeoutUs,
     signal: aborter.signal,
+    truncate: truncateParameter(parsed.parameters),
   });
   const response = writeInferResponse(ctx.name, ctx.version, parsed, outputs, ctx.config.outputs.map((o) => o.name), ctx.config.max_batch_size > 0);
   if (response.headerLength !== undefined) {
