@@ -110,7 +110,9 @@ test('image models: nsfwjs MobileNetV2 and CenterNet classify and detect rendere
     ]);
     assert.equal(okRes.status, 200);
     assert.equal(badRes.status, 400);
-    const meta = await (await fetch(`${server.url}/v2/models/image-safety`)).json() as { inputs: unknown; outputs: Array<{ name: string }> };
+    const meta = await (await fetch(`${server.url}/v2/models/image-safety`)).json() as { inputs: unknown; outputs: Array<{ name: string }>; parameters: { image: { labels: string[]; scale: number } } };
+    assert.deepEqual(meta.parameters.image.labels, NSFW_CLASSES);
+    assert.equal(meta.parameters.image.scale, 1 / 255);
     assert.deepEqual(meta.inputs, [{ name: 'image', datatype: 'BYTES', shape: [-1] }]);
     assert.deepEqual(meta.outputs.map((o) => o.name), ['dense_3', 'label']);
   });

@@ -102,6 +102,7 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
     outputs: ctx.config.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: shape(o.dims) })),
     // Pre/post-processing that runs as part of the model (e.g. the tokenizer of a text-embedding model).
     ...(ctx.config.text_embedding ? { parameters: { text_embedding: textProcessing(ctx.config.text_embedding) } } : {}),
+    ...(ctx.config.image ? { parameters: { image: imageProcessing(ctx.config.image) } } : {}),
   };
 }
 
@@ -110,6 +111,10 @@ function truncateParameter(parameters: Record<string, boolean | number | string>
   const value = parameters?.truncate;
   if (value === undefined || typeof value === 'boolean') return value;
   throw new MpError('MP_INVALID_ARG', `parameter 'truncate' must be a boolean, got ${JSON.stringify(value)}`);
+}
+
+function imageProcessing(i: NonNullable<ServingContext['config']['image']>): object {
+  return { width: i.width, height: i.height, resize: i.resize, kernel: i.kernel, scale: i.scale, offset: i.offset, labels: i.labels?.classes };
 }
 
 function textProcessing(t: NonNullable<ServingContext['config']['text_embedding']>): object {
