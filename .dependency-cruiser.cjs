@@ -4,7 +4,7 @@ module.exports = {
     {
       name: 'core-stays-inward',
       severity: 'error',
-      from: { path: '^src/(config|tensor|runtime|repository|scheduler|lifecycle|routing|pipeline|queue|search|processing)/' },
+      from: { path: '^src/(config|tensor|runtime|repository|scheduler|lifecycle|routing|pipeline|queue|search|processing|embeddings)/' },
       to: { path: '^src/(server|cli|telemetry)/|node_modules/fastify/' },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },

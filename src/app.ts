@@ -2,13 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ModelManager, type LifecycleLogger, type VersionStatus } from './lifecycle/model-manager.js';
 import { OnnxBackend } from './runtime/onnx/onnx-backend.js';
+import { TfjsBackend } from './runtime/tfjs/tfjs-backend.js';
 import type { Backend } from './runtime/backend.js';
 import { buildServer } from './server/build-server.js';
 import { registerPipelineRoutes } from './server/pipelines/pipeline-routes.js';
+import { registerOpenAIRoutes } from './server/openai/openai-routes.js';
+import { registerTeiRoutes } from './server/tei/tei-routes.js';
 import { MODELPLANE_VERSION } from './version.js';
 import { servingMetricsRegistry } from './telemetry/serving-metrics.js';
 import { registerGpuMetrics } from './telemetry/gpu-metrics.js';
 import { startTracing, type TracingOptions } from './telemetry/tracing.js';
+import { registerEmbeddingMetrics } from './telemetry/embedding-metrics.js';
 import { loadPipelines } from './pipeline/load-pipelines.js';
 import { createPipelineMetrics } from './pipeline/pipeline-metrics.js';
 import { PipelineService } from './pipeline/pipeline-service.js';
@@ -76,9 +80,9 @@ export interface RunningApp {
 
 const silentLogger: LifecycleLogger = { info() {}, warn() {}, error() {} };
 
-/** Loads every model of a repository (ONNX backend) and logs each version's state. */
+/** Loads every model of a repository (ONNX and TF.js backends) and logs each version's state. */
 export async function openModels(repository: string, log: LifecycleLogger): Promise<ModelManager> {
-  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()]]);
+  const backends = new Map<string, Backend>([['onnx', new OnnxBackend()], ['tfjs', new TfjsBackend()]]);
   const manager = new ModelManager(repository, backends, log);
   for (const m of await manager.loadAll()) {
     const line = { model: m.model, version: m.version, state: m.state, ...(m.reason ? { reason: m.reason } : {}) };
@@ -109,6 +113,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     authInference: options.authInference ?? false,
   });
   const { controller, router, rollouts } = control;
+  registerEmbeddingMetrics(manager, metrics);
   const server = buildServer(manager, {
     router,
     metrics: options.metrics === false ? undefined : metrics,
@@ -124,6 +129,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   control.register(server);
   // Polling stops before the server drains, so no load starts while the models unload.
   server.addHook('preClose', async () => control.stop());
+
+  registerOpenAIRoutes(server, manager);
+  registerTeiRoutes(server, manager);
 
   let stopWorkers = async (): Promise<void> => {};
   let closeQueue = async (): Promise<void> => {};

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DATATYPES } from '../tensor/datatype.js';
 import { ModelName } from './model-names.js';
 import { TrafficPolicySchema } from './traffic-policy.js';
+import { TextEmbeddingSchema, TfjsOptionsSchema } from './text-embedding-config.js';
+import { ImageProcessingSchema } from './image-processing-config.js';
 
 export { MODEL_NAME_PATTERN, VERSION_PATTERN, ModelName } from './model-names.js';
 
@@ -72,6 +74,11 @@ export const DynamicBatchingSchema = z.strictObject({
       outputs: z.record(z.string(), z.strictObject({ dim: z.int().nonnegative(), input: z.string() })).default({}),
     })
     .default({ inputs: {}, outputs: {} }),
+  /**
+   * Token budget of one batch for text models (TEI's max_batch_tokens): the tokens of the requests in a
+   * batch add up to at most this, next to max_batch_size. 0 = no budget. A longer single request still runs alone.
+   */
+  max_batch_tokens: z.int().nonnegative().default(0),
   /** Test and benchmark aid (Triton's TRITONSERVER_DELAY_SCHEDULER): hold batching until this many requests are queued. */
   delay_until_queued: z.int().nonnegative().default(0),
 });
@@ -106,7 +113,7 @@ export const WarmupSchema = z.strictObject({
 
 export const ModelConfigSchema = z.strictObject({
   name: ModelName,
-  backend: z.enum(['onnx']).default('onnx'),
+  backend: z.enum(['onnx', 'tfjs']).default('onnx'),
   max_batch_size: z.int().nonnegative().max(1 << 16).default(0),
   inputs: z.array(TensorSpecSchema).default([]),
   outputs: z.array(OutputSpecSchema).default([]),
@@ -120,6 +127,11 @@ export const ModelConfigSchema = z.strictObject({
   /** The model file inside each version directory. */
   default_model_filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).refine((s) => s !== '..' && s !== '.').default('model.onnx'),
   onnx: OnnxOptionsSchema.default(OnnxOptionsSchema.parse({})),
+  tfjs: TfjsOptionsSchema.default(TfjsOptionsSchema.parse({})),
+  /** Text in, vectors out: tokenizer, pooling and normalisation run as part of the model. */
+  text_embedding: TextEmbeddingSchema.optional(),
+  /** Image in: decode, resize and scale run as part of the model (not together with text_embedding). */
+  image: ImageProcessingSchema.optional(),
   warmup: WarmupSchema.default(WarmupSchema.parse({})),
   dynamic_batching: DynamicBatchingSchema.optional(),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),

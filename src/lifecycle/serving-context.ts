@@ -7,6 +7,7 @@ import type { BatchLayout } from '../scheduler/batch-assembler.js';
 import type { InstancePool } from '../runtime/instance-pool.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
 import { RequestTrace, type TraceParent } from '../scheduler/request-trace.js';
+import type { RequestAdmission } from '../processing/instance-factory.js';
 
 export interface InferOptions {
   /** Output names to return; undefined = all. */
@@ -23,6 +24,8 @@ export interface InferOptions {
   readonly timing?: RequestTiming | undefined;
   /** µs the request already spent before `infer` (receiving, parsing): counted against its timeout. */
   readonly elapsedUs?: number | undefined;
+  /** Text models: cut inputs longer than the model's max_tokens (true) or refuse them (false); undefined = the model's policy. */
+  readonly truncate?: boolean | undefined;
 }
 
 /** Where one request's time went, in µs, and the rows of the batch it ran in. */
@@ -60,6 +63,8 @@ export class ServingContext {
     private readonly pool: InstancePool,
     readonly statistics: ModelStatistics = new ModelStatistics(),
     private readonly checkInput: ((tensor: Tensor) => string | undefined) | undefined = undefined,
+    /** Pre-processing's request-time check (e.g. tokenization); returns the request's token count. */
+    readonly admission: RequestAdmission | undefined = undefined,
   ) {
     this.inputSpecs = new Map(config.inputs.map((s) => [s.name, s]));
     this.outputSpecs = new Map(config.outputs.map((s) => [s.name, s]));
@@ -79,13 +84,25 @@ export class ServingContext {
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
     const stats = this.statistics;
-    let checked: ReturnType<ServingContext['check']>;
-    try {
-      checked = this.check(inputs, options);
-    } catch (err) {
+    const failed = (err: unknown): never => {
       stats.requestFailed(0, isMpError(err) ? err.code : 'MP_INTERNAL');
       throw err;
+    };
+    let checked: ReturnType<ServingContext['check']>;
+    let tokens: ReturnType<RequestAdmission['admit']> | 0;
+    try {
+      checked = this.check(inputs, options);
+      tokens = this.admission ? this.admission.admit(inputs, options.truncate) : 0;
+    } catch (err) {
+      return failed(err);
     }
+    // Asynchronous pre-processing (image decoding) finishes before the request queues.
+    if (typeof tokens !== 'number') return tokens.then((n) => this.submit(inputs, options, checked, n), failed);
+    return this.submit(inputs, options, checked, tokens);
+  }
+
+  private submit(inputs: TensorMap, options: InferOptions, checked: { batchSize: number; shapeKey: string; padLengths: number[] }, tokens: number): Promise<TensorMap> {
+    const stats = this.statistics;
     const { batchSize, shapeKey, padLengths } = checked;
     const startedMs = performance.now();
     return new Promise<TensorMap>((resolve, reject) => {
@@ -118,6 +135,7 @@ export class ServingContext {
       if (options.elapsedUs) request.elapsedBeforeUs = options.elapsedUs;
       if (options.trace) request.trace = new RequestTrace(options.trace, { 'modelplane.model': this.name, 'modelplane.version': this.version });
       stats.inFlight++;
+      request.tokens = tokens;
       const refusal = this.batcher.submit(request);
       if (refusal !== null) {
         const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;

@@ -12,6 +12,7 @@ import { DynamicBatcher } from '../scheduler/dynamic-batcher.js';
 import type { Clock } from '../scheduler/clock.js';
 import { ModelStatistics } from '../scheduler/model-statistics.js';
 import { OutputConfidence } from '../scheduler/output-confidence.js';
+import { instanceFactory } from '../processing/instance-factory.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
 
@@ -31,12 +32,14 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
   }
   const instances: ModelInstance[] = [];
   const startedMs = performance.now();
+  const where = entry.configPath ?? `${entry.dir} (auto-completed config)`;
+  // Pre/post-processing declared in the config (e.g. a tokenizer) wraps each backend instance.
+  const factory = await instanceFactory(backend, path, declared, join(entry.dir, String(version)), where);
   try {
-    instances.push(await backend.createInstance(path, declared));
-    const where = entry.configPath ?? `${entry.dir} (auto-completed config)`;
+    instances.push(await factory.create(declared));
     const config = completeConfig(declared, instances[0]!.signature, where, entry.batchSizeGiven);
     checkBatchingConfig(config, where);
-    while (instances.length < config.instance_count) instances.push(await backend.createInstance(path, config));
+    while (instances.length < config.instance_count) instances.push(await factory.create(config));
     await warmUp(config, instances).catch((err: unknown) => {
       throw new MpError('MP_BACKEND', `warm-up failed: ${(err as Error).message}`, { cause: err });
     });
@@ -45,7 +48,7 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
     const scored = config.outputs.flatMap((o) => (o.confidence ? [{ name: o.name, kind: o.confidence }] : []));
     const statistics = new ModelStatistics(scored.length > 0 ? new OutputConfidence(scored) : undefined);
     const batcher = new DynamicBatcher(pool, layout, batchPolicy(config), options.clock, statistics);
-    const context = new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend));
+    const context = new ServingContext(entry.name, version, config, backend.platform, batcher, layout, pool, statistics, backend.checkInput?.bind(backend), factory.admission);
     context.loadSeconds = (performance.now() - startedMs) / 1000;
     return context;
   } catch (err) {

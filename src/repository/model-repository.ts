@@ -68,6 +68,8 @@ export async function scanModel(root: string, name: string, configOverride?: Rec
     configPath = file.path;
     const raw = { ...file.raw };
     if (raw.name === undefined) raw.name = name;
+    // A TF.js model is a model.json with its weight shards beside it.
+    if (raw.backend === 'tfjs' && raw.default_model_filename === undefined) raw.default_model_filename = 'model.json';
     const where = file.path ?? `${dir} (no config file)`;
     const parsed = ModelConfigSchema.safeParse(raw);
     if (!parsed.success) throw new MpError('MP_CONFIG_INVALID', `${where}: ${describeIssues(parsed.error)}`);

@@ -19,6 +19,8 @@ export interface BatchPolicy {
   readonly levels: readonly LevelPolicy[];
   readonly defaultLevelIndex: number;
   readonly delayUntilQueued: number;
+  /** Tokens one batch may hold (sum of its requests' tokens); 0 = no budget. */
+  readonly maxBatchTokens: number;
 }
 
 const DEFAULT_QUEUE: QueuePolicy = { max_queue_size: 1024, default_timeout_us: 0, allow_timeout_override: false, timeout_action: 'reject' };
@@ -32,7 +34,7 @@ export function batchPolicy(config: ModelConfig): BatchPolicy {
   if (!db) {
     return {
       maxBatchSize: config.max_batch_size, dynamic: false, preferredBatchSizes: [], maxQueueDelayUs: 0, adaptiveQueueDelay: false,
-      levels: [level(DEFAULT_QUEUE)], defaultLevelIndex: 0, delayUntilQueued: 0,
+      levels: [level(DEFAULT_QUEUE)], defaultLevelIndex: 0, delayUntilQueued: 0, maxBatchTokens: 0,
     };
   }
   const count = Math.max(1, db.priority_levels);
@@ -49,5 +51,6 @@ export function batchPolicy(config: ModelConfig): BatchPolicy {
     levels,
     defaultLevelIndex: Math.min(count, defaultLevel) - 1,
     delayUntilQueued: db.delay_until_queued,
+    maxBatchTokens: db.max_batch_tokens,
   };
 }

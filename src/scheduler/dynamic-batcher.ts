@@ -163,6 +163,7 @@ export class DynamicBatcher {
     taken.length = 0;
     const maxBatch = p.dynamic ? p.maxBatchSize : 1;
     let size = 0;
+    let tokens = 0;
     let shapeKey = '';
     let closedByNext = false; // the next request cannot join: waiting cannot grow this batch
     let preferredCount = 0; // requests in the largest prefix whose size is a preferred size
@@ -172,12 +173,13 @@ export class DynamicBatcher {
         if (r.settled) continue;
         if (taken.length === 0) {
           shapeKey = r.shapeKey;
-        } else if (!p.dynamic || r.shapeKey !== shapeKey || size + r.batchSize > maxBatch) {
+        } else if (!p.dynamic || r.shapeKey !== shapeKey || size + r.batchSize > maxBatch || (p.maxBatchTokens > 0 && tokens + r.tokens > p.maxBatchTokens)) {
           closedByNext = true;
           break walk;
         }
         taken.push(r);
         size += p.dynamic ? r.batchSize : 1;
+        tokens += r.tokens;
         if (p.preferredBatchSizes.includes(size)) preferredCount = taken.length;
         if (size >= maxBatch) break walk;
       }

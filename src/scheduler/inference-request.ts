@@ -24,6 +24,8 @@ export class InferenceRequest implements Queued {
   batchRows = 0;
   /** Present only when the request is traced. */
   trace: RequestTrace | undefined = undefined;
+  /** Text models: the request's tokens, its cost against the batch's max_batch_tokens (0 = not counted). */
+  tokens = 0;
 
   constructor(
     readonly inputs: TensorMap,

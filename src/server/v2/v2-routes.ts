@@ -106,6 +106,27 @@ function modelMetadata(manager: ModelManager, ctx: ServingContext): object {
     platform: ctx.platform,
     inputs: ctx.config.inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: shape(i.dims) })),
     outputs: ctx.config.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: shape(o.dims) })),
+    // Pre/post-processing that runs as part of the model (e.g. the tokenizer of a text-embedding model).
+    ...(ctx.config.text_embedding ? { parameters: { text_embedding: textProcessing(ctx.config.text_embedding) } } : {}),
+    ...(ctx.config.image ? { parameters: { image: imageProcessing(ctx.config.image) } } : {}),
+  };
+}
+
+/** Text models: request parameter `truncate` (boolean) overrides the model's truncation policy. */
+function truncateParameter(parameters: Record<string, boolean | number | string> | undefined): boolean | undefined {
+  const value = parameters?.truncate;
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new MpError('MP_INVALID_ARG', `parameter 'truncate' must be a boolean, got ${JSON.stringify(value)}`);
+}
+
+function imageProcessing(i: NonNullable<ServingContext['config']['image']>): object {
+  return { width: i.width, height: i.height, resize: i.resize, kernel: i.kernel, scale: i.scale, offset: i.offset, labels: i.labels?.classes };
+}
+
+function textProcessing(t: NonNullable<ServingContext['config']['text_embedding']>): object {
+  return {
+    tokenizer: t.tokenizer.type, pooling: t.pooling, normalize: t.normalize, max_tokens: t.max_tokens,
+    truncation: t.truncation, dimensions: t.dimensions, response_cache: t.response_cache.enable,
   };
 }
 
@@ -145,6 +166,7 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     trace: request.traceParent ?? undefined,
     timing,
     elapsedUs: reply.elapsedTime * 1000,
+    truncate: truncateParameter(parsed.parameters),
   };
   let outputs: TensorMap;
   let responseParameters: ResponseParameters | undefined;

@@ -1,0 +1,130 @@
+/**
+ * Embeddings benchmark: single-sentence /v1/embeddings requests against the server (its own process,
+ * load from another process), compared with USE-lite called in-process on TF.js at its best batch
+ * size, measured in the same run. Also: mixed sentence lengths, the response cache on and off with a
+ * repeat rate, and padding waste of a padded (Hugging Face style) encoder on mixed lengths.
+ *
+ *   npx tsx bench/embeddings/run.ts [--seconds 4] [--reps 2] [--concurrency 1,16,64]
+ *
+ * Prints a markdown report and writes bench/results/embeddings.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildTextEncoderModel } from '../../scripts/lib/text-encoder-model.js';
+import { addUseModel, useConfig } from '../../scripts/lib/use-direct.js';
+import { WORDPIECE_VOCAB, wordpieceTokenizerJson } from '../../test/helpers/wordpiece-tokenizer.js';
+import { runJsonChild, startServerProcess, type ServerHandle } from '../lib/processes.js';
+import { median } from '../lib/stats.js';
+import { sentences } from './sentences.js';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, reps: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,16,64' } } });
+const SECONDS = Number(args.seconds);
+const REPS = Number(args.reps);
+const CONCURRENCY = args.concurrency.split(',').map(Number);
+
+interface LoadOut { ok: number; failed: number; perSecond: number; p50Ms: number; p95Ms: number }
+interface Baseline { results: Array<{ batchSize: number; textsPerSecond: number; p50BatchMs: number; cpuMsPerText: number }> }
+
+async function buildRepo(): Promise<string> {
+  const repo = await mkdtemp(join(tmpdir(), 'mp-bench-emb-'));
+  const config = await useConfig();
+  const text = config.text_embedding as Record<string, unknown>;
+  await addUseModel(repo, 'text-embedding', config);
+  await addUseModel(repo, 'text-embedding-cached', { ...config, text_embedding: { ...text, response_cache: { enable: true, max_bytes: 64 << 20 } } });
+  const mini = join(repo, 'mini-encoder');
+  await mkdir(join(mini, '1'), { recursive: true });
+  await writeFile(join(mini, '1', 'model.onnx'), buildTextEncoderModel({ vocabSize: WORDPIECE_VOCAB.length, hidden: 64, seed: 5 }));
+  await writeFile(join(mini, '1', 'tokenizer.json'), JSON.stringify(wordpieceTokenizerJson()));
+  await writeFile(join(mini, 'config.json'), JSON.stringify({
+    backend: 'onnx', max_batch_size: 64,
+    text_embedding: { tokenizer: { type: 'huggingface' }, encoder_inputs: { kind: 'padded', token_type_ids: 'token_type_ids' }, encoder_output: 'last_hidden_state', pooling: 'mean', max_tokens: 128 },
+    dynamic_batching: { max_queue_delay_us: 2000, max_batch_tokens: 4096 },
+  }));
+  return repo;
+}
+
+let fileCount = 0;
+async function load(server: ServerHandle, model: string, texts: string[], concurrency: number, repeatRate = 0, hot: string[] = []): Promise<LoadOut> {
+  const textsFile = join(repo, `texts-${fileCount++}.json`);
+  await writeFile(textsFile, JSON.stringify({ texts, hot }));
+  return runJsonChild<LoadOut>(['bench/embeddings/load.ts', JSON.stringify({ url: server.url, model, textsFile, repeatRate, concurrency, seconds: SECONDS, seed: concurrency })]);
+}
+
+/** REPS runs; the medians of throughput, p50 latency and the server's CPU ms per answered text. */
+async function repeated(run: () => Promise<LoadOut>): Promise<{ perSecond: number; p50Ms: number; cpuMsPerText: number; runs: number[]; failed: number }> {
+  const outs: Array<LoadOut & { cpuMsPerText: number }> = [];
+  for (let i = 0; i < REPS; i++) {
+    const cpu0 = server.cpuSeconds();
+    const out = await run();
+    outs.push({ ...out, cpuMsPerText: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, out.ok) });
+  }
+  return {
+    perSecond: median(outs.map((o) => o.perSecond)), p50Ms: median(outs.map((o) => o.p50Ms)), cpuMsPerText: median(outs.map((o) => o.cpuMsPerText)),
+    runs: outs.map((o) => Math.round(o.perSecond)), failed: outs.reduce((s, o) => s + o.failed, 0),
+  };
+}
+
+async function metric(url: string, name: string, model: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`model="${model}"`));
+  return line ? Number(line.split(' ').at(-1)) : NaN;
+}
+
+const short = sentences(1, 4000, 6, 14);
+const mixed = sentences(2, 4000, 3, 60);
+const hot = sentences(3, 50, 6, 14);
+const wordpieceText = (seed: number) => sentences(seed, 4000, 3, 60).map((s) => s.split(' ').map((_, i) => WORDPIECE_VOCAB[4 + ((i * 7 + seed) % (WORDPIECE_VOCAB.length - 4))]).join(' '));
+
+console.error('baseline: in-process TF.js');
+const baseline = await runJsonChild<Baseline>(['bench/embeddings/in-process.ts', JSON.stringify({ seconds: SECONDS })]);
+const best = baseline.results.reduce((a, b) => (b.textsPerSecond > a.textsPerSecond ? b : a));
+const batch1 = baseline.results.find((r) => r.batchSize === 1);
+
+const repo = await buildRepo();
+const server = await startServerProcess(['src/cli/main.ts', 'serve', '--repository', repo, '--host', '127.0.0.1', '--port', '0'], { LOG_LEVEL: 'info' });
+const report: Record<string, unknown> = { baseline, seconds: SECONDS, reps: REPS };
+try {
+  // Warm-up: a few seconds of traffic before anything is measured.
+  await load(server, 'text-embedding', short, 16);
+  const served: Record<number, Awaited<ReturnType<typeof repeated>>> = {};
+  for (const c of CONCURRENCY) {
+    console.error(`served, concurrency ${c}`);
+    served[c] = await repeated(() => load(server, 'text-embedding', short, c));
+  }
+  console.error('mixed lengths');
+  const mixedRun = await repeated(() => load(server, 'text-embedding', mixed, 64));
+  console.error('cache off / on');
+  const cacheOff = await repeated(() => load(server, 'text-embedding', short, 64, 0.3, hot));
+  const cacheOn = await repeated(() => load(server, 'text-embedding-cached', short, 64, 0.3, hot));
+  console.error('padding, mixed lengths, padded encoder');
+  const padded = await repeated(() => load(server, 'mini-encoder', wordpieceText(4), 64));
+  const computed = await metric(server.url, 'modelplane_embedding_computed_tokens_total', 'mini-encoder');
+  const padding = await metric(server.url, 'modelplane_embedding_padding_tokens_total', 'mini-encoder');
+  Object.assign(report, { served, mixedRun, cacheOff, cacheOn, padded, computed, padding });
+
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const lines = [
+    `In-process TF.js (wasm), by batch size: ${baseline.results.map((r) => `${r.batchSize}: ${r.textsPerSecond.toFixed(0)} texts/s, batch p50 ${r.p50BatchMs.toFixed(1)} ms, ${r.cpuMsPerText.toFixed(1)} CPU ms/text`).join('; ')}; best batch size ${best.batchSize}.`,
+    '',
+    '| scenario | served texts/s (runs) | p50 ms | vs in-process best (throughput) | server CPU ms/text | in-process best CPU ms/text ÷ served |',
+    '|---|---|---|---|---|---|',
+    ...[
+      ...CONCURRENCY.map((c) => [`single sentence, concurrency ${c}`, served[c]!] as const),
+      ['mixed lengths 3-60 words, concurrency 64', mixedRun] as const,
+      ['cache off, 30% repeats, concurrency 64', cacheOff] as const,
+      ['cache on, 30% repeats, concurrency 64', cacheOn] as const,
+      ['padded encoder (generated, hidden 64), mixed lengths, concurrency 64', padded] as const,
+    ].map(([name, r]) => `| ${name} | ${r.perSecond.toFixed(0)} (${r.runs.join(', ')}) | ${r.p50Ms.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(r.perSecond / best.textsPerSecond)} | ${r.cpuMsPerText.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(best.cpuMsPerText / r.cpuMsPerText)} |`),
+    '',
+    `Concurrency 1 p50 ${served[CONCURRENCY[0]!]?.p50Ms.toFixed(1)} ms vs in-process batch-1 p50 ${batch1?.p50BatchMs.toFixed(1)} ms.`,
+    `Padding waste on the padded encoder: ${padding} of ${computed} computed token positions (${pct(padding / computed)}).`,
+  ];
+  console.log(lines.join('\n'));
+  await mkdir('bench/results', { recursive: true });
+  await writeFile('bench/results/embeddings.json', JSON.stringify(report, null, 2));
+} finally {
+  await server.stop();
+  await rm(repo, { recursive: true, force: true });
+}
