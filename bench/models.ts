@@ -88,7 +88,7 @@ export async function prepareModels(which: readonly string[]): Promise<BenchMode
   const out: BenchModel[] = [];
   for (const w of which) {
     if (w === 'tiny') out.push(mlp('tiny-mlp', 'generated MLP 32-64-64-4 (tiny, HTTP-bound)', TINY, { max_queue_delay_us: 0 }));
-    else if (w === 'wide') out.push(mlp('wide-mlp', 'generated MLP 2048-8192-8192-512 (352 MB, compute-bound)', WIDE, { max_queue_delay_us: 0 }, COMPUTE_BOUND));
+    else if (w === 'wide') out.push(mlp('wide-mlp', 'generated MLP 2048-8192-8192-512 (352 MB, compute-bound)', WIDE, { max_queue_delay_us: 2000, adaptive_queue_delay: true }, COMPUTE_BOUND));
     else if (w === 'ocr') out.push(await ocr());
     else throw new Error(`unknown bench model '${w}' (tiny, wide, ocr)`);
   }

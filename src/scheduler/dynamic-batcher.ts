@@ -33,8 +33,13 @@ export class DynamicBatcher {
   private ewmaBatchUs = 0;
   private closed = false;
   private pumpDeferred = false;
-  /** For the adaptive queue delay: rows of the last batch sent, and when an instance last freed up. */
-  private lastBatchRows = 0;
+  /**
+   * For the adaptive queue delay: the most rows in the system (queued + running: about how many
+   * clients are active) since the last batch was sent, rows running now, and when an instance last
+   * freed up.
+   */
+  private peakLoadRows = 0;
+  private runningRows = 0;
   private lastFreedAtUs = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly taken: InferenceRequest[] = [];
@@ -79,6 +84,8 @@ export class DynamicBatcher {
     this.liveCount[levelIndex]!++;
     this.liveRows[levelIndex]! += req.batchSize;
     this.totalLive++;
+    const load = this.loadRows();
+    if (load > this.peakLoadRows) this.peakLoadRows = load;
     if (req.deadlineUs > 0 && req.deadlineUs - this.ewmaBatchUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.ewmaBatchUs;
     this.schedulePump();
     return null;
@@ -194,7 +201,8 @@ export class DynamicBatcher {
       taken.length = preferredCount;
       return 0;
     }
-    if (p.adaptiveQueueDelay && size >= this.lastBatchRows) return 0;
+    // Adaptive: wait only for rows expected back (the recent load less what is still running).
+    if (p.adaptiveQueueDelay && size >= Math.min(maxBatch, this.peakLoadRows - this.runningRows)) return 0;
     const since = p.adaptiveQueueDelay ? Math.max(taken[0]!.enqueuedAtUs, this.lastFreedAtUs) : taken[0]!.enqueuedAtUs;
     const waitedUs = nowUs - since;
     if (waitedUs >= p.maxQueueDelayUs) return 0;
@@ -217,7 +225,8 @@ export class DynamicBatcher {
       rows += r.batchSize;
       if (r.trace) (traces ??= []).push(r.trace);
     }
-    this.lastBatchRows = rows;
+    this.runningRows += rows;
+    this.peakLoadRows = this.loadRows();
     const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
     if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);
@@ -238,6 +247,7 @@ export class DynamicBatcher {
     }
     running.then(
       (outputs) => {
+        this.runningRows -= rows;
         const inferEndUs = this.clock.nowUs();
         const inferUs = inferEndUs - inferStartUs;
         const computeUs = inferEndUs - startUs;
@@ -262,6 +272,7 @@ export class DynamicBatcher {
         this.notifyIfIdle();
       },
       (err: unknown) => {
+        this.runningRows -= rows;
         batchSpan?.end();
         this.failBatch(requests, err);
         this.notifyIfIdle();
@@ -303,6 +314,13 @@ export class DynamicBatcher {
     this.liveRows[r.levelIndex]! -= r.batchSize;
     this.totalLive--;
     r.phase = RUNNING;
+  }
+
+  /** Rows queued or running now. */
+  private loadRows(): number {
+    let rows = this.runningRows;
+    for (const r of this.liveRows) rows += r;
+    return rows;
   }
 
   private estimatedWaitUs(levelIndex: number): number {

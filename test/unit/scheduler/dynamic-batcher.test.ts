@@ -304,37 +304,64 @@ test('scheduler: close(false) refuses new work but finishes queued and running r
   assert.ok(a.outputs && b.outputs);
 });
 
-test('scheduler: adaptive queue delay sends a lone client at once and waits, from the moment the instance frees, only for clients expected back', async () => {
-  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } });
+test('scheduler: adaptive queue delay sends a lone client at once and waits, from the moment the instance frees, only for the clients expected back', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } }, 1, [2], new FakeClock({ deferring: true }));
+  const finish = async () => {
+    h.instances[0]!.finishNext();
+    await flush();
+    h.clock.runDeferred();
+  };
   h.submit(1);
+  h.clock.runDeferred();
   assert.deepEqual(h.batchTags(), [[1]], 'nothing known yet: no wait');
-  h.instances[0]!.finishNext();
-  await flush();
+  await finish();
   h.submit(2);
-  assert.deepEqual(h.batchTags().at(-1), [2], 'as large as the last batch (1): no wait at concurrency 1');
-  [3, 4, 5].forEach((t) => h.submit(t));
-  h.instances[0]!.finishNext();
-  await flush();
-  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5]);
-  // While [3,4,5] runs for 2 ms, one request queues; when the batch finishes, the delay counts from then.
-  h.submit(6);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags().at(-1), [2], 'one client active: no wait at concurrency 1');
+  await finish();
+  h.submit(3);
+  h.clock.runDeferred();
+  h.submit(4); // a second client arrives while [3] runs
+  h.clock.runDeferred();
   h.clock.advance(2000);
-  h.instances[0]!.finishNext();
-  await flush();
-  assert.deepEqual(h.batchTags().at(-1), [3, 4, 5], '1 queued < 3 just answered: wait for them');
-  h.clock.advance(500);
-  h.submit(7);
-  h.submit(8);
-  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8], 'back to the last batch size: sent at once');
-  h.instances[0]!.finishNext();
-  await flush();
-  h.submit(9);
+  await finish();
+  assert.deepEqual(h.batchTags().at(-1), [3], '1 queued < 2 active: wait for the client of [3]');
+  h.clock.advance(300);
+  h.submit(5);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags().at(-1), [4, 5], 'both clients in: sent at once');
+  await finish();
+  h.submit(6);
+  h.clock.runDeferred();
   h.clock.advance(999);
   await flush();
-  assert.deepEqual(h.batchTags().at(-1), [6, 7, 8]);
+  assert.deepEqual(h.batchTags().at(-1), [4, 5]);
   h.clock.advance(1);
   await flush();
-  assert.deepEqual(h.batchTags().at(-1), [9], 'never longer than max_queue_delay_us after the instance freed');
+  assert.deepEqual(h.batchTags().at(-1), [6], 'never longer than max_queue_delay_us after the instance freed');
+  await finish();
+  h.submit(7);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags().at(-1), [7], 'the load fell to one client: no wait again');
+});
+
+test('scheduler: adaptive queue delay fills a batch with the clients of the previous one (closed loop)', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } }, 1, [2], new FakeClock({ deferring: true }));
+  const finish = async () => {
+    h.instances[0]!.finishNext();
+    await flush();
+    h.clock.runDeferred();
+  };
+  // Eight clients split 4 + 4: the first 4 run while the other 4 queue (load 8).
+  [1, 2, 3, 4].forEach((t) => h.submit(t));
+  h.clock.runDeferred();
+  [5, 6, 7, 8].forEach((t) => h.submit(t));
+  h.clock.runDeferred();
+  await finish();
+  assert.deepEqual(h.batchTags().at(-1), [1, 2, 3, 4], '4 queued < 8 expected: the first 4 clients are coming back');
+  [11, 12, 13, 14].forEach((t) => h.submit(t));
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags().at(-1), [5, 6, 7, 8, 11, 12, 13, 14], 'one full batch instead of alternating halves');
 });
 
 test('scheduler: without adaptive queue delay the delay counts from the oldest request (Triton)', async () => {
