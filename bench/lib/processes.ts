@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 import { cpuPlan, pinnedCommand, type CpuPlan } from './cpu-plan.js';
@@ -25,32 +25,48 @@ export interface ServerHandle {
 
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
+const URL_LINE = /LISTENING (http:\/\/\S+)|"url":"(http:\/\/[^"]+)"/;
+
 /**
- * Starts a server script as a child process and waits for the line that tells its URL. After that
- * its stdout goes to `logFile` (or is drained), as a log shipper would take it: the bench process
- * never parses log lines during a measurement.
+ * Starts a server script as a child process and waits for the line that tells its URL. With
+ * `logFile` the server writes its stdout straight into that file (as to a log shipper's file; the
+ * bench process never touches log lines), else the bench reads stdout until the URL and drains it.
  */
 export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string): Promise<ServerHandle> {
   const [command, argv] = pinnedCommand(plan.measured, [...TSX, ...args]);
+  const logFd = logFile ? openSync(logFile, 'w') : undefined;
   const child = spawn(command, argv, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn', ORT_INTRA_OP_THREADS: String(plan.measuredCpus), ...env },
   });
+  if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 120_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-    lines.on('line', (line) => {
-      const m = /LISTENING (http:\/\/\S+)/.exec(line) ?? /"url":"(http:\/\/[^"]+)"/.exec(line);
-      if (!m) return;
+    const started = (url: string) => {
       clearTimeout(timer);
+      resolve(handle(child, url));
+    };
+    if (logFile) {
+      const poll = setInterval(() => {
+        const m = URL_LINE.exec(readFileSync(logFile, 'utf8'));
+        if (!m) return;
+        clearInterval(poll);
+        started((m[1] ?? m[2])!);
+      }, 100);
+      child.once('exit', () => clearInterval(poll));
+      return;
+    }
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = URL_LINE.exec(line);
+      if (!m) return;
       lines.removeAllListeners('line');
       lines.close();
-      if (logFile) child.stdout!.pipe(createWriteStream(logFile));
-      else child.stdout!.resume();
-      resolve(handle(child, m[1]!));
+      child.stdout!.resume();
+      started((m[1] ?? m[2])!);
     });
   });
 }
