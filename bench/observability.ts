@@ -25,7 +25,7 @@ const SECONDS = Number(option('seconds', '4'));
 const RUNS = Number(option('runs', '5'));
 const OUT = option('out', 'docs/bench/observability.json');
 
-interface Run { throughput: number; p50: number; p99: number }
+interface Run { throughput: number; p50: number; p99: number; cpuUsPerRequest: number }
 interface Side { label: string; runs: Run[]; logBytes: number }
 
 function headers(model: BenchModel): Record<string, string> {
@@ -33,8 +33,11 @@ function headers(model: BenchModel): Record<string, string> {
 }
 
 async function load(model: BenchModel, server: ServerHandle, seconds: number): Promise<Run> {
+  const cpu0 = server.cpuSeconds();
   const r = await runLoad({ url: `${server.url}/v2/models/${model.name}/infer`, bodyFile: model.bodyFile, headers: headers(model), connections: CONCURRENCY, durationSeconds: seconds });
-  return { throughput: r.ok / r.seconds, p50: r.ok_ms.p50, p99: r.ok_ms.p99 };
+  // Server CPU per answered request: what observability costs the server, whatever share of the machine it got.
+  const cpuUsPerRequest = ((server.cpuSeconds() - cpu0) * 1e6) / Math.max(1, r.ok);
+  return { throughput: r.ok / r.seconds, p50: r.ok_ms.p50, p99: r.ok_ms.p99, cpuUsPerRequest };
 }
 
 /** Scrapes /metrics every second while a run lasts, as a Prometheus server would. */
@@ -64,13 +67,15 @@ async function compare(model: BenchModel): Promise<{ model: string; on: Side; of
         const run = await load(model, server, SECONDS);
         stop();
         side.runs.push(run);
-        console.log(`  ${side === on ? 'on ' : 'off'} run ${r + 1}: ${run.throughput.toFixed(0)} inf/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`);
+        console.log(`  ${side === on ? 'on ' : 'off'} run ${r + 1}: ${run.throughput.toFixed(0)} inf/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, server CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
       }
     }
     on.logBytes = statSync(logFile).size;
     const tOn = median(on.runs.map((r) => r.throughput));
     const tOff = median(off.runs.map((r) => r.throughput));
-    console.log(`  median on ${tOn.toFixed(0)} vs off ${tOff.toFixed(0)} inf/s: on/off = ${(tOn / tOff).toFixed(3)} (cost ${((1 - tOn / tOff) * 100).toFixed(1)}%); access log ${(on.logBytes / 2 ** 20).toFixed(1)} MiB`);
+    const cOn = median(on.runs.map((r) => r.cpuUsPerRequest));
+    const cOff = median(off.runs.map((r) => r.cpuUsPerRequest));
+    console.log(`  median on ${tOn.toFixed(0)} vs off ${tOff.toFixed(0)} inf/s: on/off = ${(tOn / tOff).toFixed(3)} (cost ${((1 - tOn / tOff) * 100).toFixed(1)}%); server CPU ${cOn.toFixed(0)} vs ${cOff.toFixed(0)} µs/request (+${((cOn / cOff - 1) * 100).toFixed(1)}%); access log ${(on.logBytes / 2 ** 20).toFixed(1)} MiB`);
     return { model: model.name, on, off };
   } finally {
     await onServer.stop();
@@ -89,8 +94,8 @@ writeFileSync(OUT, JSON.stringify({
   concurrency: CONCURRENCY, seconds: SECONDS, runs: RUNS,
   results: results.map((r) => ({
     model: r.model,
-    on: { ...r.on, median: median(r.on.runs.map((x) => x.throughput)) },
-    off: { ...r.off, median: median(r.off.runs.map((x) => x.throughput)) },
+    on: { ...r.on, median: median(r.on.runs.map((x) => x.throughput)), medianCpuUsPerRequest: median(r.on.runs.map((x) => x.cpuUsPerRequest)) },
+    off: { ...r.off, median: median(r.off.runs.map((x) => x.throughput)), medianCpuUsPerRequest: median(r.off.runs.map((x) => x.cpuUsPerRequest)) },
   })),
 }, null, 2));
 console.log(`\nwrote ${OUT}`);
