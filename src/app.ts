@@ -23,6 +23,8 @@ import type { ModelControlMode, RepositoryController } from './lifecycle/reposit
 import type { TrafficRouter } from './routing/traffic-router.js';
 import type { RolloutController } from './routing/rollout-controller.js';
 import { registerSearch, type SearchOptions } from './server/search/register-search.js';
+import { servedTextEmbedders } from './search/serving-text-embedder.js';
+import { UseLiteEmbedder } from './search/use-lite-embedder.js';
 import { checkAuthOptions, createControlPlane } from './control-plane.js';
 
 export interface PipelineOptions {
@@ -153,7 +155,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     closeQueue = () => backend.close();
   }
 
-  const search = options.search ? registerSearch(server, options.search) : undefined;
+  // Search embeds with the served text models first (through their schedulers), USE-lite in-process as `use-lite`.
+  const search = options.search
+    ? registerSearch(server, { ...options.search, embedders: options.search.embedders ?? [...servedTextEmbedders(manager), new UseLiteEmbedder()] })
+    : undefined;
   const address = await server.listen({ host: options.host, port: options.port });
   await control.start();
   accepting = true;

@@ -1,0 +1,49 @@
+import type { ModelManager } from '../lifecycle/model-manager.js';
+import type { ServingContext } from '../lifecycle/serving-context.js';
+import type { TextEmbedder } from './text-embedder.js';
+
+const utf8 = new TextEncoder();
+
+/**
+ * A served text-embedding model (a config with `text_embedding`) as search's TextEmbedder: texts go
+ * through the model's own scheduler, so collection upserts and evidence linking batch with online
+ * `/v1/embeddings` traffic. Long texts are truncated to the model's max_tokens (a document is
+ * indexed by its opening, not refused).
+ */
+export class ServingTextEmbedder implements TextEmbedder {
+  constructor(
+    readonly model: string,
+    readonly dimension: number,
+    private readonly context: () => ServingContext,
+  ) {}
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const ctx = this.context();
+    const te = ctx.config.text_embedding!;
+    const perRequest = Math.max(1, ctx.config.max_batch_size);
+    const chunks: string[][] = [];
+    for (let i = 0; i < texts.length; i += perRequest) chunks.push(texts.slice(i, i + perRequest));
+    const answers = await Promise.all(chunks.map(async (chunk) => {
+      const input = { name: te.input_name, datatype: 'BYTES' as const, shape: [chunk.length], data: chunk.map((t) => utf8.encode(t)) };
+      const outputs = await ctx.infer(new Map([[te.input_name, input]]), { outputs: [te.output_name], truncate: true });
+      const vectors = outputs.get(te.output_name)!;
+      const d = vectors.shape[1]!;
+      const data = vectors.data as Float32Array;
+      return chunk.map((_, j) => data.slice(j * d, (j + 1) * d));
+    }));
+    return answers.flat();
+  }
+}
+
+/** One embedder per READY served model that embeds text, named after the model. */
+export function servedTextEmbedders(manager: ModelManager): TextEmbedder[] {
+  const out: TextEmbedder[] = [];
+  for (const ctx of manager.readyContexts()) {
+    const te = ctx.config.text_embedding;
+    if (!te) continue;
+    const dimension = ctx.config.outputs.find((o) => o.name === te.output_name)?.dims.at(-1);
+    if (dimension === undefined || dimension <= 0) continue;
+    out.push(new ServingTextEmbedder(ctx.name, dimension, () => manager.resolve(ctx.name)));
+  }
+  return out;
+}
