@@ -95,6 +95,11 @@ export async function prepareModels(which: readonly string[]): Promise<BenchMode
   return out;
 }
 
+/** The headers of the model's prepared binary-tensor request body. */
+export function requestHeaders(model: BenchModel): Record<string, string> {
+  return { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(model.headerLength) };
+}
+
 /** Writes a one-model repository; `batching` false drops the dynamic_batching block (configuration b). */
 export function writeRepository(model: BenchModel, variant: string, batching: boolean, extra: Record<string, unknown> = {}): string {
   const repo = join(WORK_DIR, 'repos', `${model.name}-${variant}`);

@@ -11,14 +11,11 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { prepareModels, writeRepository, WORK_DIR, type BenchModel } from './models.js';
+import { prepareModels, requestHeaders, writeRepository, WORK_DIR, type BenchModel } from './models.js';
+import { option } from './lib/cli-option.js';
 import { runLoad, startServerProcess, type ServerHandle } from './lib/processes.js';
 import { median } from './lib/stats.js';
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 const MODELS = option('models', 'tiny,wide').split(',');
 const CONCURRENCY = Number(option('concurrency', '64'));
 const SECONDS = Number(option('seconds', '4'));
@@ -28,13 +25,9 @@ const OUT = option('out', 'docs/bench/observability.json');
 interface Run { throughput: number; p50: number; p99: number; cpuUsPerRequest: number }
 interface Side { label: string; runs: Run[]; logBytes: number }
 
-function headers(model: BenchModel): Record<string, string> {
-  return { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(model.headerLength) };
-}
-
 async function load(model: BenchModel, server: ServerHandle, seconds: number): Promise<Run> {
   const cpu0 = server.cpuSeconds();
-  const r = await runLoad({ url: `${server.url}/v2/models/${model.name}/infer`, bodyFile: model.bodyFile, headers: headers(model), connections: CONCURRENCY, durationSeconds: seconds });
+  const r = await runLoad({ url: `${server.url}/v2/models/${model.name}/infer`, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: CONCURRENCY, durationSeconds: seconds });
   // Server CPU per answered request: what observability costs the server, whatever share of the machine it got.
   const cpuUsPerRequest = ((server.cpuSeconds() - cpu0) * 1e6) / Math.max(1, r.ok);
   return { throughput: r.ok / r.seconds, p50: r.ok_ms.p50, p99: r.ok_ms.p99, cpuUsPerRequest };

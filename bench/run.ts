@@ -11,17 +11,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { OVERLOAD_INSTANCE, prepareModels, writeRepository, type BenchModel } from './models.js';
+import { OVERLOAD_INSTANCE, prepareModels, requestHeaders, writeRepository, type BenchModel } from './models.js';
+import { option } from './lib/cli-option.js';
 import { runJsonChild, runLoad, startServerProcess, useCpuPlan, type ServerHandle } from './lib/processes.js';
 import { cpuPlan } from './lib/cpu-plan.js';
 import { median } from './lib/stats.js';
 import { linePanels } from './lib/svg-plot.js';
 import type { LoadResult } from './lib/load-worker.js';
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 const MODELS = option('models', 'tiny,wide,ocr').split(',');
 const CONCURRENCY = option('concurrency', '1,4,16,64,256').split(',').map(Number);
 const SECONDS = Number(option('seconds', '4'));
@@ -59,20 +56,16 @@ interface OverloadResult {
   rssMiB: { first: number; max: number; last: number; samples: number };
 }
 
-function headers(model: BenchModel): Record<string, string> {
-  return { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(model.headerLength) };
-}
-
 async function sweep(model: BenchModel, server: ServerHandle): Promise<Point[]> {
   const url = `${server.url}/v2/models/${model.name}/infer`;
-  await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: 16, durationSeconds: 3 });
+  await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 16, durationSeconds: 3 });
   const points: Point[] = [];
   for (const concurrency of CONCURRENCY) {
     const runs: Array<LoadResult & { cpuPercent: number }> = [];
-    await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: concurrency, durationSeconds: 1 });
+    await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: 1 });
     for (let r = 0; r < RUNS; r++) {
       const cpu0 = server.cpuSeconds();
-      const result = await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: concurrency, durationSeconds: SECONDS });
+      const result = await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: SECONDS });
       runs.push({ ...result, cpuPercent: ((server.cpuSeconds() - cpu0) / result.seconds) * 100 });
     }
     const point: Point = {
@@ -118,15 +111,15 @@ async function overload(model: BenchModel): Promise<OverloadResult> {
   const server = await startServerProcess(serveArgs(repo), { LOG_LEVEL: 'info' });
   try {
     const url = `${server.url}/v2/models/${model.name}/infer`;
-    await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: 64, durationSeconds: 3 });
+    await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 64, durationSeconds: 3 });
     // The sustainable rate of this very configuration, closed loop at concurrency 64.
-    const closed = await runLoad({ url, bodyFile: model.bodyFile, headers: headers(model), connections: 64, durationSeconds: SECONDS });
+    const closed = await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 64, durationSeconds: SECONDS });
     const sustainable = closed.ok / closed.seconds;
     const offered = Math.round(sustainable * 3);
     const rss: number[] = [];
     const sampler = setInterval(() => rss.push(server.memory().rssBytes / 2 ** 20), 250);
     const load = await runLoad({
-      url, bodyFile: model.bodyFile, headers: headers(model),
+      url, bodyFile: model.bodyFile, headers: requestHeaders(model),
       connections: 1024, durationSeconds: 10, ratePerSecond: offered,
     });
     clearInterval(sampler);

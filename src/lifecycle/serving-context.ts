@@ -83,22 +83,23 @@ export class ServingContext {
   }
 
   infer(inputs: TensorMap, options: InferOptions = {}): Promise<TensorMap> {
-    const stats = this.statistics;
-    const failed = (err: unknown): never => {
-      stats.requestFailed(0, isMpError(err) ? err.code : 'MP_INTERNAL');
-      throw err;
-    };
     let checked: ReturnType<ServingContext['check']>;
     let tokens: ReturnType<RequestAdmission['admit']> | 0;
     try {
       checked = this.check(inputs, options);
       tokens = this.admission ? this.admission.admit(inputs, options.truncate) : 0;
     } catch (err) {
-      return failed(err);
+      return this.refused(err);
     }
     // Asynchronous pre-processing (image decoding) finishes before the request queues.
-    if (typeof tokens !== 'number') return tokens.then((n) => this.submit(inputs, options, checked, n), failed);
+    if (typeof tokens !== 'number') return tokens.then((n) => this.submit(inputs, options, checked, n), (err: unknown) => this.refused(err));
     return this.submit(inputs, options, checked, tokens);
+  }
+
+  /** Counts a request refused before it reached the scheduler (invalid input or pre-processing), then rethrows. */
+  private refused(err: unknown): never {
+    this.statistics.requestFailed(0, isMpError(err) ? err.code : 'MP_INTERNAL');
+    throw err;
   }
 
   private submit(inputs: TensorMap, options: InferOptions, checked: { batchSize: number; shapeKey: string; padLengths: number[] }, tokens: number): Promise<TensorMap> {

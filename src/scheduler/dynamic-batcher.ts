@@ -66,16 +66,16 @@ export class DynamicBatcher {
   }
 
   submit(req: InferenceRequest): ErrorCode | null {
-    if (this.closed) return this.refuse('MP_SHUTTING_DOWN');
+    if (this.closed) return 'MP_SHUTTING_DOWN';
     const levelIndex = req.priority === 0 ? this.policy.defaultLevelIndex : req.priority - 1;
     const level = this.policy.levels[levelIndex];
-    if (!level) return this.refuse('MP_INVALID_ARG');
-    if (this.liveCount[levelIndex]! >= level.maxQueueSize) return this.refuse('MP_OVERLOADED');
+    if (!level) return 'MP_INVALID_ARG';
+    if (this.liveCount[levelIndex]! >= level.maxQueueSize) return 'MP_OVERLOADED';
     const now = this.clock.nowUs();
     // The timeout bounds the answer as the client sees it: time already spent receiving the request counts.
     const configuredUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
     const timeoutUs = configuredUs > 0 ? Math.max(1, configuredUs - req.elapsedBeforeUs) : 0;
-    if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return this.refuse('MP_QUEUE_TIMEOUT');
+    if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return 'MP_QUEUE_TIMEOUT';
     req.levelIndex = levelIndex;
     req.enqueuedAtUs = now;
     req.deadlineUs = timeoutUs > 0 ? now + timeoutUs : 0;
@@ -351,10 +351,6 @@ export class DynamicBatcher {
     this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAtUs = NO_DEADLINE;
-  }
-
-  private refuse(code: ErrorCode): ErrorCode {
-    return code;
   }
 
   private notifyIfIdle(): void {

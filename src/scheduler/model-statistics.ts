@@ -30,6 +30,9 @@ export function failureReason(code: ErrorCode): FailureReason {
   }
 }
 
+/** The reasons Triton's stats leave out, reported by code as `rejected`. */
+const REFUSALS: ReadonlySet<FailureReason> = new Set(['rejected', 'timeout', 'cancelled']);
+
 function add(d: Duration, us: number): void {
   d.count++;
   d.ns += Math.round(us * 1000);
@@ -111,7 +114,7 @@ export class ModelStatistics implements SchedulerStats {
 
   /** Triton's `model_stats` entry, plus `failures` (by reason) and `rejected` (refusals by code). */
   toJSON(name: string, version: number): object {
-    const rejected = [...this.failuresByCode].filter(([code]) => failureReason(code) !== 'bad_request' && failureReason(code) !== 'internal');
+    const rejected = [...this.failuresByCode].filter(([code]) => REFUSALS.has(failureReason(code)));
     return {
       name,
       version: String(version),

@@ -22,10 +22,6 @@ export class OutputConfidence {
     this.histograms = new Map(outputs.map((o) => [o.name, new FixedHistogram(CONFIDENCE_BUCKETS)]));
   }
 
-  get names(): readonly string[] {
-    return this.outputs.map((o) => o.name);
-  }
-
   observe(outputs: TensorMap): void {
     for (const o of this.outputs) {
       const t = outputs.get(o.name);
