@@ -1,16 +1,21 @@
 #!/bin/bash
-# One model, one instance configuration, one concurrency: a quick A/B of instance settings.
+# One model, one instance configuration, one concurrency: a quick A/B of instance and batching settings.
 # Needs bench/.work from a previous `npm run bench` (model files and request bodies).
 #   bash bench/instance-variant.sh wide-mlp '{"instance_kind":"inline","onnx":{"allow_spinning":true}}' 64 5
 # $1 model name (tiny-mlp|wide-mlp|ocr-recognition) $2 config json extra (merged) $3 concurrency $4 seconds
-cd "$(dirname "$0")/.."; R=bench/.work/repos/variant; rm -rf $R; mkdir -p $R/$1/1
+# PIN=off shares the CPUs; by default the load generator runs on CPU 0 and the server on CPU 1, as `npm run bench` does.
+cd "$(dirname "$0")/.."; PORT=${PORT:-8047}; R=bench/.work/repos/variant; rm -rf $R; mkdir -p $R/$1/1
+if [ "${PIN:-on}" = on ]; then SRV="taskset -c 1"; GEN="taskset -c 0"; else SRV=""; GEN=""; fi
 case $1 in tiny-mlp) F=$PWD/bench/.work/files/tiny-mlp.onnx; MB=64;; wide-mlp) F=$PWD/bench/.work/files/wide-mlp.onnx; MB=64;; ocr-recognition) F=$(readlink -f examples/models/ocr-recognition/1/model.onnx); MB=16;; esac
 ln -sf $F $R/$1/1/model.onnx
 node -e "const c={name:'$1',max_batch_size:$MB,dynamic_batching:{},...JSON.parse(process.argv[1])}; if('$1'==='ocr-recognition'){c.warmup={inputs:{x:{dims:[3,48,320],data:'random'}}}; c.dynamic_batching={padding:{inputs:{x:{dim:2,value:0}},outputs:{'softmax_11.tmp_0':{dim:0,input:'x'}}}}} require('fs').writeFileSync('$R/$1/config.json',JSON.stringify(c))" "$2"
-(LOG_LEVEL=warn node --import tsx src/cli/main.ts serve --repository $R --port ${PORT:-8047} > bench/.work/variant.log 2>&1 &)
-for i in $(seq 1 100); do curl -sf localhost:${PORT:-8047}/v2/health/ready >/dev/null && break; sleep 0.3; done
+(LOG_LEVEL=warn $SRV node --import tsx src/cli/main.ts serve --repository $R --port $PORT --no-access-log > bench/.work/variant.log 2>&1 &)
+for i in $(seq 1 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.3; done
 HL=$(node -e "const b=require('fs').readFileSync('bench/.work/$1.body');console.log(b.indexOf(Buffer.from([0x7d,0x5d,0x7d]))+3)")
-L='{"url":"http://127.0.0.1:${PORT:-8047}/v2/models/'$1'/infer","bodyFile":"bench/.work/'$1'.body","headers":{"content-type":"application/octet-stream","inference-header-content-length":"'$HL'"},"connections":'$3',"durationSeconds":'
-node --import tsx bench/lib/load-worker.ts "${L}2}" > /dev/null
-node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2))"
-pkill -f "port ${PORT:-8047}"; sleep 1
+L='{"url":"http://127.0.0.1:'$PORT'/v2/models/'$1'/infer","bodyFile":"bench/.work/'$1'.body","headers":{"content-type":"application/octet-stream","inference-header-content-length":"'$HL'"},"connections":'$3',"durationSeconds":'
+$GEN node --import tsx bench/lib/load-worker.ts "${L}2}" > /dev/null
+S0=$(curl -s localhost:$PORT/v2/models/stats)
+$GEN node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2))"
+S1=$(curl -s localhost:$PORT/v2/models/stats)
+node --import tsx bench/lib/batch-stats.ts "$S0" "$S1"
+pkill -f "port $PORT"; sleep 1

@@ -24,6 +24,8 @@ const CONCURRENCY = option('concurrency', '1,4,16,64,256').split(',').map(Number
 const SECONDS = Number(option('seconds', '4'));
 const RUNS = Number(option('runs', '3'));
 const OVERLOAD = option('overload', 'wide');
+/** Which served configurations to sweep (a,b,c,e); `none` runs only (d) and the overload test. */
+const CONFIGS = option('configs', 'a,b,c,e').split(',');
 const OUT = option('out', 'docs/bench');
 const PLAN = cpuPlan(option('pin', 'on') !== 'off');
 useCpuPlan(PLAN);
@@ -123,7 +125,7 @@ async function overload(model: BenchModel): Promise<OverloadResult> {
       connections: 1024, durationSeconds: 10, ratePerSecond: offered,
     });
     clearInterval(sampler);
-    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms, rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB`);
+    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms, timed out in queue ${load.expired_ms?.count} (p99 ${load.expired_ms?.p99.toFixed(1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${load.send_lag_ms?.p99.toFixed(2)} ms`);
     return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length } };
   } finally {
     await server.stop();
@@ -139,10 +141,10 @@ async function benchModel(model: BenchModel): Promise<ModelResult> {
   ]);
   for (const r of inProcess) console.log(`  (d) in-process batch ${r.batch}: ${r.inferencesPerSecond.toFixed(0)} inf/s (p50 ${r.p50LatencyMs.toFixed(2)} ms per batch)`);
   const configs: ConfigResult[] = [];
-  configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }));
-  configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false)), { LOG_LEVEL: 'info' }));
-  configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
-  if (model.name !== 'ocr-recognition') {
+  if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }));
+  if (CONFIGS.includes('b')) configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false)), { LOG_LEVEL: 'info' }));
+  if (CONFIGS.includes('c')) configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
+  if (CONFIGS.includes('e') && model.name !== 'ocr-recognition') {
     configs.push(await measureConfig(model, 'e', 'parse-only server (HTTP ceiling)', ['bench/baselines/parse-only-server.ts', JSON.stringify([model.output]), '0']));
   }
   const result: ModelResult = { model: model.name, title: model.title, inProcess, configs };
@@ -173,12 +175,12 @@ function renderMarkdown(results: ModelResult[], command: string): string {
         lines.push(`| (${c.key}) ${c.label} | ${p.concurrency} | ${fmt(p.throughput)} | ${fmt(p.p50, 2)} | ${fmt(p.p95, 2)} | ${fmt(p.p99, 2)} | ${fmt(p.cpuPercent)} | ${p.nonOk + p.errors} | ${fmt(c.peakRssMiB)} |`);
       }
     }
-    const a = r.configs.find((c) => c.key === 'a')!;
+    const a = r.configs.find((c) => c.key === 'a');
     const b = r.configs.find((c) => c.key === 'b');
     const cc = r.configs.find((c) => c.key === 'c');
     const e = r.configs.find((c) => c.key === 'e');
     const bestD = Math.max(...r.inProcess.map((p) => p.inferencesPerSecond));
-    const bestA = Math.max(...a.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));
+    const bestA = Math.max(...(a?.points ?? []).filter((p) => p.concurrency <= 64).map((p) => p.throughput));
     const at = (c: ConfigResult | undefined, n: number) => c?.points.find((p) => p.concurrency === n);
     lines.push('', '| ratio (same run) | value |', '|---|---:|');
     lines.push(`| (a) best at concurrency ≤ 64 / (d) best | ${fmt((bestA / bestD) * 100, 1)}% (${fmt(bestA)} / ${fmt(bestD)}) |`);
@@ -197,10 +199,11 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     lines.push('', `![${r.model}](${r.model}.svg)`);
     if (r.overload) {
       const o = r.overload;
-      lines.push('', `Overload (instance in its own thread on one core; open loop, ${fmt(o.offeredPerSecond)} req/s offered = 3 × this configuration's closed-loop throughput at concurrency 64, ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
-      lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused (429/503) | refusal p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|');
+      lines.push('', `Overload (instance in its own thread on one core; open loop (bench/lib/open-loop.ts: evenly spaced arrivals, latency from each request's scheduled send time; generator lag p99 ${fmt(o.load.send_lag_ms?.p99 ?? NaN, 2)} ms), ${fmt(o.offeredPerSecond)} req/s offered = 3 × this configuration's closed-loop throughput at concurrency 64, ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
+      lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused at admission (429/503) | refusal p50 / p99 ms | timed out in queue (503) | queue timeout p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
       const other = Object.entries(o.load.status).filter(([s]) => !['200', '429', '503'].includes(s)).map(([s, n]) => `${s}:${n}`).join(' ') || '0';
-      lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
+      const expired = o.load.expired_ms;
+      lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} | ${expired?.count ?? '—'} | ${fmt(expired?.p50 ?? NaN, 1)} / ${fmt(expired?.p99 ?? NaN, 1)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -1,11 +1,14 @@
 /**
  * The load generator, run as its own process so it never shares an event loop with the server.
  * Input: one JSON argument (LoadSpec). Output: one JSON line (LoadResult) on stdout.
- * Closed loop by default (each connection sends its next request when the last one answers);
- * with `ratePerSecond` the total rate is capped, which with enough connections is an open loop.
+ * Closed loop by default (autocannon: each connection sends its next request when the last one
+ * answers). With `ratePerSecond`, a true open loop (bench/lib/open-loop.ts): arrivals spread evenly
+ * over time whatever the server does. autocannon's own rate limit is not one: it lets every
+ * connection send its share at the start of each second, so the server sees one burst per second.
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
+import { runOpenLoop } from './open-loop.js';
 
 export interface LoadSpec {
   url: string;
@@ -26,6 +29,10 @@ export interface LoadResult {
   /** Sorted-percentile latencies in ms, for 200s and for refusals (429/503) separately. */
   ok_ms: { p50: number; p95: number; p99: number; max: number };
   refused_ms: { p50: number; p95: number; p99: number; max: number; count: number };
+  /** Open loop only: 503s of requests admitted and then timed out in the queue (not in refused_ms). */
+  expired_ms?: { p50: number; p99: number; max: number; count: number };
+  /** Open loop only: how late the generator sent requests against their schedule (its own lag, ms). */
+  send_lag_ms?: { p50: number; p99: number; max: number };
 }
 
 function summary(values: number[]): { p50: number; p95: number; p99: number; max: number } {
@@ -36,6 +43,24 @@ function summary(values: number[]): { p50: number; p95: number; p99: number; max
 
 const spec = JSON.parse(process.argv[2]!) as LoadSpec;
 const body = readFileSync(spec.bodyFile);
+if (spec.ratePerSecond) {
+  const result = await runOpenLoop({ ...spec, ratePerSecond: spec.ratePerSecond, body });
+  const lag = summary(result.sendLagMs);
+  const expired = summary(result.expiredMs);
+  const out: LoadResult = {
+    requests: result.okMs.length + result.refusedMs.length + result.expiredMs.length,
+    ok: result.okMs.length,
+    status: result.status,
+    errors: result.errors,
+    seconds: result.seconds,
+    ok_ms: summary(result.okMs),
+    refused_ms: { ...summary(result.refusedMs), count: result.refusedMs.length },
+    expired_ms: { p50: expired.p50, p99: expired.p99, max: expired.max, count: result.expiredMs.length },
+    send_lag_ms: { p50: lag.p50, p99: lag.p99, max: lag.max },
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
 const okLatencies: number[] = [];
 const refusedLatencies: number[] = [];
 const status: Record<string, number> = {};
@@ -48,7 +73,6 @@ const instance = autocannon({
   connections: spec.connections,
   duration: spec.durationSeconds,
   timeout: spec.timeoutSeconds ?? 30,
-  ...(spec.ratePerSecond ? { overallRate: spec.ratePerSecond } : {}),
 }, (err, result) => {
   if (err) throw err;
   report(result);

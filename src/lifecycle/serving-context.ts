@@ -151,6 +151,18 @@ export class ServingContext {
     });
   }
 
+  /**
+   * Refuses, before the request body is read, a request the scheduler would refuse whatever the body
+   * says (queue full, or its deadline out of reach); throws the refusal, counted in statistics.
+   */
+  admitBeforeBody(elapsedUs: number): void {
+    const refusal = this.batcher.refusesBeforeBody(elapsedUs);
+    if (refusal === null) return;
+    const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
+    this.statistics.requestFailed(0, refusal);
+    throw new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds });
+  }
+
   /** Checks inputs against the config; returns the request's batch size and batching key. */
   private check(inputs: TensorMap, options: InferOptions): { batchSize: number; shapeKey: string; padLengths: number[] } {
     const where = `model '${this.name}' version ${this.version}`;

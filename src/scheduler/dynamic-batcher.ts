@@ -3,6 +3,7 @@ import type { InstancePool } from '../runtime/instance-pool.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { assembleInputs, batchPadLengths, outputsForBatch, scatterOutputs, type BatchLayout } from './batch-assembler.js';
 import type { BatchPolicy } from './batch-policy.js';
+import { BatchTimer } from './batch-timer.js';
 import { systemClock, type Clock } from './clock.js';
 import type { InferenceRequest } from './inference-request.js';
 import { RequestQueue } from './request-queue.js';
@@ -29,8 +30,10 @@ export class DynamicBatcher {
   private timer: unknown = undefined;
   private timerAtUs = NO_DEADLINE;
   private nextDeadlineUs = NO_DEADLINE;
-  /** Smoothed execution time of one batch, for deadline admission and Retry-After. */
-  private ewmaBatchUs = 0;
+  /** Batch execution times by size, for deadline admission, expiry and Retry-After. */
+  private readonly batchTimer = new BatchTimer();
+  /** The batches running now (one per busy instance): start time and rows. */
+  private readonly running: Array<{ startUs: number; rows: number }> = [];
   private closed = false;
   private pumpDeferred = false;
   /**
@@ -75,7 +78,7 @@ export class DynamicBatcher {
     // The timeout bounds the answer as the client sees it: time already spent receiving the request counts.
     const configuredUs = level.allowTimeoutOverride && req.timeoutUs > 0 ? req.timeoutUs : level.defaultTimeoutUs;
     const timeoutUs = configuredUs > 0 ? Math.max(1, configuredUs - req.elapsedBeforeUs) : 0;
-    if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex) > timeoutUs) return 'MP_QUEUE_TIMEOUT';
+    if (timeoutUs > 0 && this.estimatedWaitUs(levelIndex, req.batchSize) > timeoutUs) return 'MP_QUEUE_TIMEOUT';
     req.levelIndex = levelIndex;
     req.enqueuedAtUs = now;
     req.deadlineUs = timeoutUs > 0 ? now + timeoutUs : 0;
@@ -86,8 +89,25 @@ export class DynamicBatcher {
     this.totalLive++;
     const load = this.loadRows();
     if (load > this.peakLoadRows) this.peakLoadRows = load;
-    if (req.deadlineUs > 0 && req.deadlineUs - this.ewmaBatchUs < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.ewmaBatchUs;
+    // A first check at the earliest moment it could be too late (expire() refines it).
+    if (req.deadlineUs > 0 && req.deadlineUs - this.fullBatchBudgetUs() < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.fullBatchBudgetUs();
     this.schedulePump();
+    return null;
+  }
+
+  /**
+   * Whether a request would be refused now, decided before its body is read, so that under
+   * overload a refusal costs neither receiving nor parsing it. Only where the body cannot change
+   * the answer: one priority level and no per-request timeout. A request of one row is the least
+   * that can be asked, so a refusal here is a refusal for any. Returns null when unsure.
+   */
+  refusesBeforeBody(elapsedBeforeUs: number): ErrorCode | null {
+    if (this.closed) return 'MP_SHUTTING_DOWN';
+    const level = this.policy.levels[0]!;
+    if (this.policy.levels.length !== 1 || level.allowTimeoutOverride) return null;
+    if (this.liveCount[0]! >= level.maxQueueSize) return 'MP_OVERLOADED';
+    const timeoutUs = level.defaultTimeoutUs > 0 ? Math.max(1, level.defaultTimeoutUs - elapsedBeforeUs) : 0;
+    if (timeoutUs > 0 && this.estimatedWaitUs(0, 1) > timeoutUs) return 'MP_QUEUE_TIMEOUT';
     return null;
   }
 
@@ -105,7 +125,7 @@ export class DynamicBatcher {
     const maxBatch = Math.max(1, this.policy.maxBatchSize);
     const rows = this.liveRows.reduce((a, b) => a + b, 0);
     const waves = Math.ceil(rows / (maxBatch * this.pool.size));
-    return Math.max(1, Math.ceil((waves * this.ewmaBatchUs) / 1e6));
+    return Math.max(1, Math.ceil((waves * this.fullBatchBudgetUs()) / 1e6));
   }
 
   /** Resolves when nothing is queued or running. */
@@ -227,6 +247,8 @@ export class DynamicBatcher {
     }
     this.runningRows += rows;
     this.peakLoadRows = this.loadRows();
+    const run = { startUs, rows };
+    this.running.push(run);
     const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
     if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);
@@ -241,17 +263,18 @@ export class DynamicBatcher {
     const inferStartUs = this.clock.nowUs();
     const running = this.pool.tryRun(inputs, outputsForBatch(this.layout, requests));
     if (!running) {
+      this.batchEnded(run);
       batchSpan?.end();
       this.failBatch(requests, new MpError('MP_INTERNAL', 'no idle instance for a formed batch'));
       return;
     }
     running.then(
       (outputs) => {
-        this.runningRows -= rows;
+        this.batchEnded(run);
         const inferEndUs = this.clock.nowUs();
         const inferUs = inferEndUs - inferStartUs;
         const computeUs = inferEndUs - startUs;
-        this.ewmaBatchUs = this.ewmaBatchUs === 0 ? computeUs : 0.8 * this.ewmaBatchUs + 0.2 * computeUs;
+        this.batchTimer.record(rows, computeUs);
         this.stats.outputsComputed(outputs);
         // Requests learn their compute time before they are answered (for logs and traces).
         for (const r of requests) {
@@ -272,12 +295,22 @@ export class DynamicBatcher {
         this.notifyIfIdle();
       },
       (err: unknown) => {
-        this.runningRows -= rows;
+        this.batchEnded(run);
         batchSpan?.end();
         this.failBatch(requests, err);
         this.notifyIfIdle();
       },
     );
+  }
+
+  private batchEnded(run: { startUs: number; rows: number }): void {
+    this.runningRows -= run.rows;
+    const i = this.running.indexOf(run);
+    if (i >= 0) this.running.splice(i, 1);
+  }
+
+  private fullBatchBudgetUs(): number {
+    return this.batchTimer.budgetUs(this.policy.dynamic ? this.policy.maxBatchSize : 1);
   }
 
   private failBatch(requests: readonly InferenceRequest[], err: unknown): void {
@@ -286,22 +319,32 @@ export class DynamicBatcher {
   }
 
   /**
-   * Rejects every queued request that can no longer be answered by its deadline (the deadline less
-   * one batch's execution time has passed) and finds the next such moment. A timeout bounds the
-   * whole answer, not only the wait: running a request that will be late anyway wastes a batch slot.
+   * Rejects every queued request that can no longer be answered by its deadline (while every
+   * instance is busy: the deadline less one batch's pessimistic execution time has passed) and
+   * finds the next such moment. A timeout
+   * bounds the whole answer, not only the wait: running a request that will be late anyway wastes a
+   * batch slot.
    */
   private expire(nowUs: number): void {
     let next = NO_DEADLINE;
-    const slackUs = this.ewmaBatchUs;
+    // With an instance free, a request may still make it: only one already past its deadline goes.
+    // Otherwise it needs a batch's time: of the batch the queue would make now.
+    const idle = this.pool.hasIdle();
+    let queuedRows = 0;
+    for (const rows of this.liveRows) queuedRows += rows;
+    const slackUs = this.batchTimer.budgetUs(Math.min(queuedRows, this.policy.dynamic ? this.policy.maxBatchSize : 1));
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
         if (r.settled || r.deadlineUs === 0) continue;
         const lastStartUs = r.deadlineUs - slackUs;
-        if (lastStartUs <= nowUs) {
+        if ((idle ? r.deadlineUs : lastStartUs) <= nowUs) {
           this.forget(r);
           r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
-        } else if (lastStartUs < next) next = lastStartUs;
+        } else {
+          const checkAtUs = lastStartUs > nowUs ? lastStartUs : r.deadlineUs;
+          if (checkAtUs < next) next = checkAtUs;
+        }
       }
     }
     this.nextDeadlineUs = next;
@@ -323,14 +366,30 @@ export class DynamicBatcher {
     return rows;
   }
 
-  private estimatedWaitUs(levelIndex: number): number {
-    if (this.ewmaBatchUs === 0) return 0;
+  /**
+   * How long until a request submitted now at this level is answered: until an instance frees (the
+   * earliest running batch's expected end), a batch per full wave queued ahead, and its own batch.
+   * Pessimistic batch times, so that what is admitted is answered in time.
+   */
+  private estimatedWaitUs(levelIndex: number, rows: number): number {
+    if (!this.batchTimer.known) return 0;
     let rowsAhead = 0;
     for (let i = 0; i <= levelIndex; i++) rowsAhead += this.liveRows[i]!;
-    const perWave = Math.max(1, this.policy.dynamic ? this.policy.maxBatchSize : 1) * this.pool.size;
-    // Half a batch for the one running now, a batch per full wave ahead, and its own execution.
-    const running = this.pool.hasIdle() ? 0 : 0.5 * this.ewmaBatchUs;
-    return running + Math.floor(rowsAhead / perWave) * this.ewmaBatchUs + this.ewmaBatchUs;
+    // Nothing ahead and an instance free: it runs at once, the best anyone can do. (Also keeps a
+    // stale estimate from refusing everything forever: only batches that run refresh it.)
+    if (rowsAhead === 0 && this.pool.hasIdle()) return 0;
+    const maxBatch = Math.max(1, this.policy.dynamic ? this.policy.maxBatchSize : 1);
+    const timer = this.batchTimer;
+    let untilFreeUs = 0;
+    if (!this.pool.hasIdle()) {
+      untilFreeUs = Number.POSITIVE_INFINITY;
+      const nowUs = this.clock.nowUs();
+      for (const run of this.running) untilFreeUs = Math.min(untilFreeUs, Math.max(0, run.startUs + timer.budgetUs(run.rows) - nowUs));
+      if (untilFreeUs === Number.POSITIVE_INFINITY) untilFreeUs = 0;
+    }
+    const fullWaves = Math.floor(rowsAhead / (maxBatch * this.pool.size));
+    const ownBatchRows = Math.min(maxBatch, (rowsAhead % maxBatch) + rows);
+    return untilFreeUs + fullWaves * timer.budgetUs(maxBatch) + timer.budgetUs(ownBatchRows);
   }
 
   private armTimer(nowUs: number, waitUs: number): void {

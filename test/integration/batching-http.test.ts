@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
 import { startApp } from '../../src/app.js';
 import { buildMlpModel } from '../../scripts/lib/mlp-model.js';
 
@@ -73,6 +74,40 @@ test('batching over HTTP: a full queue answers 429 with Retry-After, queued requ
   const s = await stats(app.url);
   assert.equal(s.rejected.MP_OVERLOADED, 1);
   assert.equal(s.rejected.MP_QUEUE_TIMEOUT, 4);
+});
+
+/** POSTs over the given agent; resolves status, body and whether the socket was reused. */
+function post(agent: http.Agent, url: string, payload: string): Promise<{ status: number; text: string; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/v2/models/mlp/infer`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+test('batching over HTTP: under overload a refusal is answered without reading the body, and the connection stays usable', async (t) => {
+  const app = await serveMlp(t, { delay_until_queued: 1000, default_queue_policy: { max_queue_size: 2, default_timeout_us: 400_000 } });
+  const held = Array.from({ length: 2 }, (_, i) => infer(app.url, body(1, i)));
+  await new Promise((r) => setTimeout(r, 100));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const big = body(16, 7); // ~2.5 KB of JSON numbers per row: a body worth not parsing
+  const first = await post(agent, app.url, big);
+  const second = await post(agent, app.url, big);
+  assert.equal(first.status, 429);
+  assert.match(first.text, /queue is full/);
+  assert.equal(second.status, 429);
+  assert.equal(second.reused, true, 'the unread body was drained: the keep-alive connection carries the next request');
+  const unparsed = await post(agent, app.url, '{"inputs": [ this is not JSON');
+  assert.equal(unparsed.status, 429, 'refused from the headers: the body was never parsed');
+  // The held requests time out in the queue (503); the refused ones never entered it.
+  for (const r of await Promise.all(held)) assert.equal(r.status, 503);
+  const s = await stats(app.url);
+  assert.equal(s.rejected.MP_OVERLOADED, 3);
+  assert.equal(s.rejected.MP_QUEUE_TIMEOUT, 2);
 });
 
 test('batching over HTTP: a client that hangs up drops its queued request', async (t) => {

@@ -69,8 +69,20 @@ export function registerV2Routes(app: FastifyInstance, manager: ModelManager, op
 
   const infer = (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) =>
     handleInfer(manager, options, request, reply);
-  app.post('/v2/models/:model/infer', infer);
-  app.post('/v2/models/:model/versions/:version/infer', infer);
+  // Under overload most requests are refused: decide that from the headers, before the body is read.
+  const admit = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    if (options.router?.route(request.params.model, request.params.version)) return;
+    let ctx: ServingContext;
+    try {
+      ctx = manager.resolve(request.params.model, request.params.version);
+    } catch {
+      return; // the handler answers unknown and unready models, after reading the body as always
+    }
+    request.inference = { model: ctx.name, version: ctx.version, timing: { queueUs: 0, computeUs: 0, batchRows: 0 } };
+    ctx.admitBeforeBody(reply.elapsedTime * 1000);
+  };
+  app.post('/v2/models/:model/infer', { onRequest: admit }, infer);
+  app.post('/v2/models/:model/versions/:version/infer', { onRequest: admit }, infer);
 
   // Triton's repository index: every model and version with its state, and why it is unavailable.
   app.post('/v2/repository/index', async (request) => {

@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchTimer } from '../../../src/scheduler/batch-timer.js';
+import { MpError } from '../../../src/errors.js';
+import { flush, harness } from './harness.js';
+
+test('batch timer: estimates by batch size, scales an unseen size from the nearest seen one, and is pessimistic by the spread', () => {
+  const t = new BatchTimer();
+  assert.equal(t.known, false);
+  assert.equal(t.budgetUs(8), 0, 'nothing timed: no estimate (admit)');
+  for (let i = 0; i < 50; i++) t.record(1, 1000);
+  for (let i = 0; i < 50; i++) t.record(64, i % 2 === 0 ? 9000 : 11_000);
+  assert.equal(t.known, true);
+  assert.ok(Math.abs(t.expectedUs(1) - 1000) < 1, 'steady size-1 batches: their own time');
+  assert.ok(Math.abs(t.budgetUs(1) - 1000) < 1, 'no spread: budget = mean');
+  const mean64 = t.expectedUs(64);
+  assert.ok(mean64 > 9000 && mean64 < 11_000);
+  assert.ok(t.budgetUs(64) > mean64 + 1000, 'spread of ±1 ms: budget above the mean by about twice the deviation');
+  assert.ok(t.budgetUs(64) < mean64 + 3000);
+  // 40 rows are in the 64 class; 3 rows (class 4) were never seen: the nearest seen class is 1 or 2
+  // classes away: from below it scales by the size ratio of the classes (pessimistic).
+  assert.ok(Math.abs(t.expectedUs(40) - mean64) < 1);
+  assert.equal(t.expectedUs(2), 2000, 'class 2 from class 1, twice the rows');
+  assert.equal(t.expectedUs(3), 4000, 'class 4 from class 1 (nearest below), four times');
+  assert.ok(Math.abs(t.expectedUs(128) - 2 * mean64) < 1, 'above every seen size: scaled up from the largest');
+});
+
+test('scheduler: admission uses the time of a batch the size of the one a request will join', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { default_queue_policy: { default_timeout_us: 0, allow_timeout_override: true } } });
+  // Teach it: 1 row takes 1 ms, 8 rows take 8 ms.
+  h.submit(1);
+  [2, 3, 4, 5, 6, 7, 8, 9].forEach((t) => h.submit(t)); // queued while [1] runs
+  h.clock.advance(1000);
+  h.instances[0]!.finishNext();
+  await flush();
+  h.clock.advance(8000);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(h.batchTags(), [[1], [2, 3, 4, 5, 6, 7, 8, 9]]);
+  // Busy with one row (started now, ~1 ms); a request with nothing ahead needs ~1 ms + its own ~1 ms.
+  h.submit(20);
+  await flush();
+  const fits = h.submit(21, 1, { timeoutUs: 3500 });
+  await flush();
+  assert.equal(fits.error, undefined, String(fits.error));
+  assert.equal(fits.settled, false, 'about 2 ms of work ahead of it: admitted with a 3.5 ms timeout');
+  // Seven more queue: a full batch of 8 (~8 ms) is now ahead of the next one.
+  for (let t = 22; t < 29; t++) h.submit(t);
+  const late = h.submit(99, 1, { timeoutUs: 3500 });
+  await flush();
+  assert.equal(late.error?.code, 'MP_QUEUE_TIMEOUT', 'the batch of 8 ahead alone takes ~8 ms');
+});
+
+test('scheduler: an estimate longer than the timeout never refuses a request that can run at once', async () => {
+  const h = harness({ max_batch_size: 4, dynamic_batching: { default_queue_policy: { default_timeout_us: 5000 } } });
+  h.submit(1);
+  h.clock.advance(50_000); // one slow batch (e.g. a cold start): 50 ms, ten times the timeout
+  h.instances[0]!.finishNext();
+  await flush();
+  const next = h.submit(2);
+  await flush();
+  assert.equal(next.settled, false, 'queue empty and the instance idle: it runs, and its time refreshes the estimate');
+  assert.equal(h.instances[0]!.batches.length, 2);
+  h.clock.advance(1000);
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.ok(next.outputs);
+});
+
+test('scheduler: with an instance free, a queued request is expired only once its deadline has passed', async () => {
+  const h = harness({ max_batch_size: 4, dynamic_batching: { max_queue_delay_us: 3000, default_queue_policy: { default_timeout_us: 0, allow_timeout_override: true } } });
+  h.submit(1);
+  h.clock.advance(3000); // sent after the queue delay
+  await flush();
+  h.clock.advance(1500); // batches take 1.5 ms
+  h.instances[0]!.finishNext();
+  await flush();
+  const waiting = h.submit(2, 1, { timeoutUs: 2000 }); // idle instance, waits up to 3 ms for a fuller batch
+  assert.equal(h.batcher.queued, 1);
+  h.clock.advance(1000);
+  await flush();
+  assert.equal(waiting.settled, false, 'deadline less a batch has passed, but an instance is free: not expired');
+  h.clock.advance(1000);
+  await flush();
+  assert.equal(waiting.error?.code, 'MP_QUEUE_TIMEOUT', 'past its deadline: expired, never run');
+  assert.equal(h.instances[0]!.batches.length, 1);
+});
+
+test('scheduler: refusals decided before the body is read: only where the body cannot change them', async () => {
+  const single = harness({ max_batch_size: 1, dynamic_batching: { default_queue_policy: { max_queue_size: 2 } } });
+  assert.equal(single.batcher.refusesBeforeBody(0), null, 'empty queue');
+  single.submit(1);
+  single.submit(2);
+  single.submit(3);
+  await flush();
+  assert.equal(single.batcher.refusesBeforeBody(0), 'MP_OVERLOADED', 'queue full (2 queued, 1 running)');
+  assert.throws(() => single.ctx.admitBeforeBody(0), (err: unknown) => err instanceof MpError && err.status === 429 && (err.retryAfterSeconds ?? 0) >= 1);
+  const json = single.ctx.statistics.toJSON('echo', 1) as { inference_stats: { fail: { count: number } } };
+  assert.equal(json.inference_stats.fail.count, 1, 'counted as a failure');
+
+  const levels = harness({ max_batch_size: 1, dynamic_batching: { priority_levels: 2, default_priority_level: 2, priority_queue_policy: { 2: { max_queue_size: 1 } } } });
+  levels.submit(1);
+  levels.submit(2);
+  await flush();
+  assert.equal(levels.batcher.refusesBeforeBody(0), null, 'a request may carry priority 1, whose queue has room');
+
+  const override = harness({ max_batch_size: 1, dynamic_batching: { default_queue_policy: { default_timeout_us: 1000, allow_timeout_override: true } } });
+  override.submit(1);
+  override.clock.advance(5000);
+  override.instances[0]!.finishNext();
+  await flush();
+  override.submit(2);
+  override.submit(3);
+  await flush();
+  assert.equal(override.batcher.refusesBeforeBody(0), null, 'a request may carry a longer timeout');
+});
+
+test('scheduler: a refusal before the body is read when the deadline is out of reach', async () => {
+  const h = harness({ max_batch_size: 1, dynamic_batching: { default_queue_policy: { default_timeout_us: 7000 } } });
+  h.submit(1);
+  h.clock.advance(2000);
+  h.instances[0]!.finishNext();
+  await flush();
+  // Batches take 2 ms; the pessimistic budget of a first sample is 1.5 x that: 3 ms.
+  h.submit(2); // running
+  await flush();
+  assert.equal(h.batcher.refusesBeforeBody(0), null, 'up to 3 ms until the instance frees + 3 ms of its own <= 7 ms');
+  assert.equal(h.batcher.refusesBeforeBody(2000), 'MP_QUEUE_TIMEOUT', '2 ms already spent receiving: 6 ms > 5 ms left');
+  h.submit(3); // queued
+  await flush();
+  assert.equal(h.batcher.refusesBeforeBody(0), 'MP_QUEUE_TIMEOUT', 'one ahead: 9 ms > 7 ms');
+});
