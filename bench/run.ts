@@ -125,7 +125,7 @@ async function overload(model: BenchModel): Promise<OverloadResult> {
       connections: 1024, durationSeconds: 10, ratePerSecond: offered,
     });
     clearInterval(sampler);
-    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms, timed out in queue ${load.expired_ms?.count} (p99 ${load.expired_ms?.p99.toFixed(1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${load.send_lag_ms?.p99.toFixed(2)} ms`);
+    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms (${load.refused_from_send_ms?.p99.toFixed(2)} ms from the actual send), timed out in queue ${load.expired_ms?.count} (p99 ${load.expired_ms?.p99.toFixed(1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${load.send_lag_ms?.p99.toFixed(2)} ms`);
     return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length } };
   } finally {
     await server.stop();
@@ -200,10 +200,10 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     if (r.overload) {
       const o = r.overload;
       lines.push('', `Overload (instance in its own thread on one core; open loop (bench/lib/open-loop.ts: evenly spaced arrivals, latency from each request's scheduled send time; generator lag p99 ${fmt(o.load.send_lag_ms?.p99 ?? NaN, 2)} ms), ${fmt(o.offeredPerSecond)} req/s offered = 3 × this configuration's closed-loop throughput at concurrency 64, ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
-      lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused at admission (429/503) | refusal p50 / p99 ms | timed out in queue (503) | queue timeout p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+      lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused at admission (429/503) | refusal p50 / p99 ms (p99 from the actual send) | timed out in queue (503) | queue timeout p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
       const other = Object.entries(o.load.status).filter(([s]) => !['200', '429', '503'].includes(s)).map(([s, n]) => `${s}:${n}`).join(' ') || '0';
       const expired = o.load.expired_ms;
-      lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} | ${expired?.count ?? '—'} | ${fmt(expired?.p50 ?? NaN, 1)} / ${fmt(expired?.p99 ?? NaN, 1)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
+      lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} (${fmt(o.load.refused_from_send_ms?.p99 ?? NaN, 2)}) | ${expired?.count ?? '—'} | ${fmt(expired?.p50 ?? NaN, 1)} / ${fmt(expired?.p99 ?? NaN, 1)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
     }
   }
   return `${lines.join('\n')}\n`;

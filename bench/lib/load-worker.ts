@@ -29,6 +29,8 @@ export interface LoadResult {
   /** Sorted-percentile latencies in ms, for 200s and for refusals (429/503) separately. */
   ok_ms: { p50: number; p95: number; p99: number; max: number };
   refused_ms: { p50: number; p95: number; p99: number; max: number; count: number };
+  /** Open loop only: refusals timed from their actual send (refused_ms runs from the schedule). */
+  refused_from_send_ms?: { p50: number; p99: number; max: number };
   /** Open loop only: 503s of requests admitted and then timed out in the queue (not in refused_ms). */
   expired_ms?: { p50: number; p99: number; max: number; count: number };
   /** Open loop only: how late the generator sent requests against their schedule (its own lag, ms). */
@@ -47,6 +49,7 @@ if (spec.ratePerSecond) {
   const result = await runOpenLoop({ ...spec, ratePerSecond: spec.ratePerSecond, body });
   const lag = summary(result.sendLagMs);
   const expired = summary(result.expiredMs);
+  const fromSend = summary(result.refusedFromSendMs);
   const out: LoadResult = {
     requests: result.okMs.length + result.refusedMs.length + result.expiredMs.length,
     ok: result.okMs.length,
@@ -55,6 +58,7 @@ if (spec.ratePerSecond) {
     seconds: result.seconds,
     ok_ms: summary(result.okMs),
     refused_ms: { ...summary(result.refusedMs), count: result.refusedMs.length },
+    refused_from_send_ms: { p50: fromSend.p50, p99: fromSend.p99, max: fromSend.max },
     expired_ms: { p50: expired.p50, p99: expired.p99, max: expired.max, count: result.expiredMs.length },
     send_lag_ms: { p50: lag.p50, p99: lag.p99, max: lag.max },
   };

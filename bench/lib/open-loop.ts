@@ -23,6 +23,8 @@ export interface OpenLoopResult {
   okMs: number[];
   /** 429/503 refused at admission (the request never queued). */
   refusedMs: number[];
+  /** The same refusals timed from when each was actually sent (without the generator's own lag). */
+  refusedFromSendMs: number[];
   /** 503 for a request that was admitted and then timed out in the queue. */
   expiredMs: number[];
   /** Actual send time less scheduled time for every request (ms): the generator's own lag. */
@@ -35,7 +37,7 @@ export function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
   const url = new URL(spec.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections, maxFreeSockets: spec.connections });
   const headers = { ...spec.headers, 'content-length': String(spec.body.byteLength) };
-  const result: OpenLoopResult = { seconds: 0, status: {}, errors: 0, okMs: [], refusedMs: [], expiredMs: [], sendLagMs: [] };
+  const result: OpenLoopResult = { seconds: 0, status: {}, errors: 0, okMs: [], refusedMs: [], refusedFromSendMs: [], expiredMs: [], sendLagMs: [] };
   const total = Math.round(spec.ratePerSecond * spec.durationSeconds);
   const intervalMs = 1000 / spec.ratePerSecond;
   const startMs = performance.now();
@@ -50,7 +52,8 @@ export function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
       resolve(result);
     };
     const send = (dueMs: number): void => {
-      result.sendLagMs.push(performance.now() - dueMs);
+      const sentMs = performance.now();
+      result.sendLagMs.push(sentMs - dueMs);
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent, timeout: (spec.timeoutSeconds ?? 30) * 1000 }, (res) => {
         const code = res.statusCode ?? 0;
         // Error bodies are small: read them to tell a refusal from a timeout in the queue.
@@ -62,7 +65,10 @@ export function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
           result.status[code] = (result.status[code] ?? 0) + 1;
           if (code === 200) result.okMs.push(ms);
           else if (code === 503 && text.includes('timed out after')) result.expiredMs.push(ms);
-          else if (code === 429 || code === 503) result.refusedMs.push(ms);
+          else if (code === 429 || code === 503) {
+            result.refusedMs.push(ms);
+            result.refusedFromSendMs.push(performance.now() - sentMs);
+          }
           settled++;
           finishIfDone();
         });
