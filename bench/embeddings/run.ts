@@ -6,6 +6,9 @@
  *
  *   npx tsx bench/embeddings/run.ts [--seconds 4] [--reps 2] [--concurrency 1,16,64]
  *
+ * Load comes from bench/embeddings/load.ts (raw keep-alive HTTP, prepared request bytes; its own CPU
+ * per request is reported, as it shares the machine with the server).
+ *
  * Prints a markdown report and writes bench/results/embeddings.json.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,7 +27,7 @@ const SECONDS = Number(args.seconds);
 const REPS = Number(args.reps);
 const CONCURRENCY = args.concurrency.split(',').map(Number);
 
-interface LoadOut { ok: number; failed: number; perSecond: number; p50Ms: number; p95Ms: number }
+interface LoadOut { ok: number; failed: number; perSecond: number; p50Ms: number; p95Ms: number; cpuMsPerRequest: number }
 interface Baseline { results: Array<{ batchSize: number; textsPerSecond: number; p50BatchMs: number; cpuMsPerText: number }> }
 
 async function buildRepo(): Promise<string> {
@@ -52,17 +55,24 @@ async function load(server: ServerHandle, model: string, texts: string[], concur
   return runJsonChild<LoadOut>(['bench/embeddings/load.ts', JSON.stringify({ url: server.url, model, textsFile, repeatRate, concurrency, seconds: SECONDS, seed: concurrency })]);
 }
 
-/** REPS runs; the medians of throughput, p50 latency and the server's CPU ms per answered text. */
-async function repeated(run: () => Promise<LoadOut>): Promise<{ perSecond: number; p50Ms: number; cpuMsPerText: number; runs: number[]; failed: number }> {
+interface Repeated { perSecond: number; p50Ms: number; cpuMsPerText: number; loadgenCpuMsPerRequest: number; runs: number[]; p50Runs: number[]; failed: number }
+
+/**
+ * REPS runs; the medians of throughput, p50 latency, the server's CPU ms per answered text and the
+ * load generator's CPU ms per request. `after` runs after each rep (the adjacent baseline).
+ */
+async function repeated(run: () => Promise<LoadOut>, after?: () => Promise<void>): Promise<Repeated> {
   const outs: Array<LoadOut & { cpuMsPerText: number }> = [];
   for (let i = 0; i < REPS; i++) {
     const cpu0 = server.cpuSeconds();
     const out = await run();
     outs.push({ ...out, cpuMsPerText: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, out.ok) });
+    await after?.();
   }
   return {
     perSecond: median(outs.map((o) => o.perSecond)), p50Ms: median(outs.map((o) => o.p50Ms)), cpuMsPerText: median(outs.map((o) => o.cpuMsPerText)),
-    runs: outs.map((o) => Math.round(o.perSecond)), failed: outs.reduce((s, o) => s + o.failed, 0),
+    loadgenCpuMsPerRequest: median(outs.map((o) => o.cpuMsPerRequest)),
+    runs: outs.map((o) => Math.round(o.perSecond)), p50Runs: outs.map((o) => Number(o.p50Ms.toFixed(1))), failed: outs.reduce((s, o) => s + o.failed, 0),
   };
 }
 
@@ -88,10 +98,17 @@ const report: Record<string, unknown> = { baseline, seconds: SECONDS, reps: REPS
 try {
   // Warm-up: a few seconds of traffic before anything is measured.
   await load(server, 'text-embedding', short, 16);
-  const served: Record<number, Awaited<ReturnType<typeof repeated>>> = {};
+  const served: Record<number, Repeated> = {};
+  // Concurrency 1 is compared with in-process batch 1 run right after each rep (seconds apart, not
+  // minutes): on a shared machine the compute time of one batch drifts by more than the 2 ms target.
+  const adjacentBatch1: number[] = [];
+  const batch1After = async () => {
+    const r = await runJsonChild<Baseline>(['bench/embeddings/in-process.ts', JSON.stringify({ seconds: SECONDS, batchSizes: [1] })]);
+    adjacentBatch1.push(r.results[0]!.p50BatchMs);
+  };
   for (const c of CONCURRENCY) {
     console.error(`served, concurrency ${c}`);
-    served[c] = await repeated(() => load(server, 'text-embedding', short, c));
+    served[c] = await repeated(() => load(server, 'text-embedding', short, c), c === 1 ? batch1After : undefined);
   }
   console.error('mixed lengths');
   const mixedRun = await repeated(() => load(server, 'text-embedding', mixed, 64));
@@ -102,23 +119,24 @@ try {
   const padded = await repeated(() => load(server, 'mini-encoder', wordpieceText(4), 64));
   const computed = await metric(server.url, 'modelplane_embedding_computed_tokens_total', 'mini-encoder');
   const padding = await metric(server.url, 'modelplane_embedding_padding_tokens_total', 'mini-encoder');
-  Object.assign(report, { served, mixedRun, cacheOff, cacheOn, padded, computed, padding });
+  Object.assign(report, { served, adjacentBatch1, mixedRun, cacheOff, cacheOn, padded, computed, padding });
 
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const lines = [
     `In-process TF.js (wasm), by batch size: ${baseline.results.map((r) => `${r.batchSize}: ${r.textsPerSecond.toFixed(0)} texts/s, batch p50 ${r.p50BatchMs.toFixed(1)} ms, ${r.cpuMsPerText.toFixed(1)} CPU ms/text`).join('; ')}; best batch size ${best.batchSize}.`,
     '',
-    '| scenario | served texts/s (runs) | p50 ms | vs in-process best (throughput) | server CPU ms/text | in-process best CPU ms/text ÷ served |',
-    '|---|---|---|---|---|---|',
+    '| scenario | served texts/s (runs) | p50 ms (runs) | vs in-process best (throughput) | server CPU ms/text | in-process best CPU ms/text ÷ served | load generator CPU ms/request |',
+    '|---|---|---|---|---|---|---|',
     ...[
       ...CONCURRENCY.map((c) => [`single sentence, concurrency ${c}`, served[c]!] as const),
       ['mixed lengths 3-60 words, concurrency 64', mixedRun] as const,
       ['cache off, 30% repeats, concurrency 64', cacheOff] as const,
       ['cache on, 30% repeats, concurrency 64', cacheOn] as const,
       ['padded encoder (generated, hidden 64), mixed lengths, concurrency 64', padded] as const,
-    ].map(([name, r]) => `| ${name} | ${r.perSecond.toFixed(0)} (${r.runs.join(', ')}) | ${r.p50Ms.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(r.perSecond / best.textsPerSecond)} | ${r.cpuMsPerText.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(best.cpuMsPerText / r.cpuMsPerText)} |`),
+    ].map(([name, r]) => `| ${name} | ${r.perSecond.toFixed(0)} (${r.runs.join(', ')}) | ${r.p50Ms.toFixed(1)} (${r.p50Runs.join(', ')}) | ${name.startsWith('padded') ? '—' : pct(r.perSecond / best.textsPerSecond)} | ${r.cpuMsPerText.toFixed(1)} | ${name.startsWith('padded') ? '—' : pct(best.cpuMsPerText / r.cpuMsPerText)} | ${r.loadgenCpuMsPerRequest.toFixed(2)} |`),
     '',
-    `Concurrency 1 p50 ${served[CONCURRENCY[0]!]?.p50Ms.toFixed(1)} ms vs in-process batch-1 p50 ${batch1?.p50BatchMs.toFixed(1)} ms.`,
+    `Concurrency 1 p50 ${served[CONCURRENCY[0]!]?.p50Ms.toFixed(1)} ms vs in-process batch-1 p50 ${batch1?.p50BatchMs.toFixed(1)} ms at the start of the run` +
+      (adjacentBatch1.length ? `, ${median(adjacentBatch1).toFixed(1)} ms (${adjacentBatch1.map((x) => x.toFixed(1)).join(', ')}) right after each concurrency-1 rep.` : '.'),
     `Padding waste on the padded encoder: ${padding} of ${computed} computed token positions (${pct(padding / computed)}).`,
   ];
   console.log(lines.join('\n'));

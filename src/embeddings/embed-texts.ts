@@ -16,7 +16,7 @@ export interface EmbedOptions {
 }
 
 export interface EmbedResult {
-  /** One vector per input, in input order. */
+  /** One vector per input, in input order (without a cache, views into one buffer: read them, do not keep them). */
   readonly vectors: Float32Array[];
   /** Tokens per input after truncation. */
   readonly tokenCounts: Int32Array;
@@ -84,7 +84,8 @@ export async function embedTexts(ctx: ServingContext, inputs: ReadonlyArray<Uint
     const dim = emb.shape[1]!;
     const data = emb.data as Float32Array;
     parts[k]!.rows.forEach((row, r) => {
-      fullVectors[row] = data.slice(r * dim, (r + 1) * dim);
+      // A cached vector gets its own buffer (the cache counts its bytes); an answer only reads views.
+      fullVectors[row] = cache ? data.slice(r * dim, (r + 1) * dim) : data.subarray(r * dim, (r + 1) * dim);
       tokenCounts[row] = counts[r]!;
       cache?.set(keys![row]!, { vector: fullVectors[row], tokens: counts[r]! });
     });

@@ -146,7 +146,8 @@ export class TextEmbeddingInstance implements ModelInstance {
     const data = result.data as Float32Array;
     if (c.pooling === 'none') {
       if (result.shape.length !== 2 || result.shape[0] !== rows) throw new MpError('MP_BACKEND', `encoder output [${result.shape.join(',')}] is not [${rows}, dim] (set text_embedding.pooling)`);
-      return Float32Array.from(data);
+      // No copy: embedIds only reads these rows into its own array, which it then normalises.
+      return data;
     }
     if (result.shape.length !== 3 || result.shape[0] !== rows || result.shape[1] !== length || !mask) {
       throw new MpError('MP_BACKEND', `encoder output [${result.shape.join(',')}] is not [${rows}, ${length}, dim] for ${c.pooling} pooling`);

@@ -142,3 +142,25 @@ test('openai: the official client gets the same vectors as a direct TF.js call, 
     assert.equal(config.text_embedding.tokenizer.type, 'use-sentencepiece');
   });
 });
+
+test('openai: a lone client is not held for max_queue_delay_us (issue 8: the example config uses the adaptive queue delay)', async (t) => {
+  const example = await useConfig();
+  const batching = example.dynamic_batching as Record<string, unknown>;
+  assert.equal(batching.adaptive_queue_delay, true, 'examples/models/text-embedding/config.json sets adaptive_queue_delay');
+  // The example's batching with a delay no test could sit through: only the adaptive rule lets a
+  // lone request go at once (Triton's rule would hold each one 30 s waiting for company).
+  const delayUs = 30_000_000;
+  const repo = await tempRepo(t, {});
+  await addUseModel(repo, 'text-embedding', { ...example, dynamic_batching: { ...batching, max_queue_delay_us: delayUs } });
+  const server = await startServer(t, repo);
+  for (const input of SENTENCES.slice(0, 3)) {
+    const res = await post(server.url, '/v1/embeddings', { model: 'text-embedding', input });
+    assert.equal(res.status, 200);
+  }
+  const stats = await (await fetch(`${server.url}/v2/models/text-embedding/stats`)).json() as {
+    model_stats: Array<{ inference_count: number; inference_stats: { queue: { count: number; ns: number } } }>;
+  };
+  const queue = stats.model_stats[0]!.inference_stats.queue;
+  assert.ok(queue.count >= 3);
+  assert.ok(queue.ns < delayUs * 1000, `queued ${queue.ns} ns in all, less than one max_queue_delay_us`);
+});
