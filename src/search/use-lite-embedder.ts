@@ -7,7 +7,7 @@ import { normalise, type TextEmbedder } from './text-embedder.js';
 import type { UseLiteRequest, UseLiteResponse } from './use-lite-protocol.js';
 
 export interface UseLiteOptions {
-  /** Worker threads, each with its own model (~60 MB). Default: the cores available, at most 2. */
+  /** Worker threads, each with its own TF.js engine and model (~95 MB of RSS each, measured). Default: the cores available, at most 2. */
   readonly threads?: number;
   /** Padded size of one model call in characters (count × longest text); see embed-batches.ts. */
   readonly batchChars?: number;
