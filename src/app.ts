@@ -156,8 +156,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   }
 
   // Search embeds with the served text models first (through their schedulers), USE-lite in-process as `use-lite`.
+  // The app owns the USE-lite threads it starts and ends them at close; embedders passed in belong to the caller.
+  const useLite = options.search && !options.search.embedders ? new UseLiteEmbedder() : undefined;
   const search = options.search
-    ? registerSearch(server, { ...options.search, embedders: options.search.embedders ?? [...servedTextEmbedders(manager), new UseLiteEmbedder()] })
+    ? registerSearch(server, { ...options.search, embedders: options.search.embedders ?? [...servedTextEmbedders(manager), useLite!] })
     : undefined;
   const address = await server.listen({ host: options.host, port: options.port });
   await control.start();
@@ -175,7 +177,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       accepting = false;
       // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
       // and the queue closes last (pipeline routes may still be answering until then).
-      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => search?.close()).then(() => tracing?.shutdown());
+      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => search?.close()).then(() => useLite?.close()).then(() => tracing?.shutdown());
       return closing;
     },
   };

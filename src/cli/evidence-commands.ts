@@ -46,9 +46,10 @@ export function registerEvidenceCommands(program: Command): void {
     .option('--json', 'print the full result as JSON')
     .option('--top-k <n>', 'evidence items per sentence', '3')
     .action(async (o: { source: string; summary: string; html?: string; json?: boolean; topK: string }) => {
-      const linker = new EvidenceLinker(new UseLiteEmbedder());
+      const embedder = new UseLiteEmbedder();
+      const linker = new EvidenceLinker(embedder);
       const summary = await readFile(o.summary, 'utf8');
-      const result = await linker.link({ source: await readSource(o.source), summary, topK: Number(o.topK) });
+      const result = await linker.link({ source: await readSource(o.source), summary, topK: Number(o.topK) }).finally(() => embedder.close());
       if (o.html) await writeFile(o.html, renderEvidenceHtml(result, `Evidence: ${o.summary}`));
       process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
     });

@@ -1,20 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MpError } from '../errors.js';
 import type { Tensor, TensorMap } from '../tensor/tensor.js';
 import type { ModelInstance, ModelSignature } from './backend.js';
+import { spawnWorker } from './spawn-worker.js';
 import { ownedTensor, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
-
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-
-/**
- * The instance thread: compiled JS directly, or the TypeScript source through a tsx bootstrap.
- * `script` is the worker module without extension, relative to `base` (the caller's import.meta.url).
- */
-function spawnWorker(base: string, script: string, init: object): Worker {
-  if (!FROM_SOURCES) return new Worker(new URL(`${script}.js`, base), { workerData: init });
-  const tsWorkerUrl = new URL(`${script}.ts`, base).href;
-  return new Worker(new URL('./ts-worker-bootstrap.mjs', import.meta.url), { workerData: { ...init, tsWorkerUrl } });
-}
 
 interface Pending {
   resolve(outputs: TensorMap): void;

@@ -21,17 +21,21 @@ export class ServingTextEmbedder implements TextEmbedder {
     const ctx = this.context();
     const te = ctx.config.text_embedding!;
     const perRequest = Math.max(1, ctx.config.max_batch_size);
-    const chunks: string[][] = [];
-    for (let i = 0; i < texts.length; i += perRequest) chunks.push(texts.slice(i, i + perRequest));
-    const answers = await Promise.all(chunks.map(async (chunk) => {
-      const input = { name: te.input_name, datatype: 'BYTES' as const, shape: [chunk.length], data: chunk.map((t) => utf8.encode(t)) };
+    // Requests of texts of similar length, shortest first: the encoder pads a batch to its longest text
+    // (embed-batches.ts), and the scheduler joins requests in the order they arrive.
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
+    const requests: number[][] = [];
+    for (let i = 0; i < order.length; i += perRequest) requests.push(order.slice(i, i + perRequest));
+    const out = new Array<Float32Array>(texts.length);
+    await Promise.all(requests.map(async (indices) => {
+      const input = { name: te.input_name, datatype: 'BYTES' as const, shape: [indices.length], data: indices.map((i) => utf8.encode(texts[i]!)) };
       const outputs = await ctx.infer(new Map([[te.input_name, input]]), { outputs: [te.output_name], truncate: true });
       const vectors = outputs.get(te.output_name)!;
       const d = vectors.shape[1]!;
       const data = vectors.data as Float32Array;
-      return chunk.map((_, j) => data.slice(j * d, (j + 1) * d));
+      indices.forEach((i, j) => (out[i] = data.slice(j * d, (j + 1) * d)));
     }));
-    return answers.flat();
+    return out;
   }
 }
 

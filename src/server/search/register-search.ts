@@ -15,15 +15,23 @@ export interface SearchOptions {
 
 export interface SearchSurface {
   readonly collections: CollectionManager;
-  close(): void;
+  /** Closes the collections, then the embedders this surface created itself (the default USE-lite threads). */
+  close(): Promise<void>;
 }
 
 /** Opens every collection of the data directory and serves them under /v1/collections; evidence linking under /v1/evidence. */
 export function registerSearch(app: FastifyInstance, options: SearchOptions): SearchSurface {
-  const embedders = options.embedders ?? [new UseLiteEmbedder()];
+  const owned = options.embedders ? undefined : new UseLiteEmbedder();
+  const embedders = options.embedders ?? [owned!];
   const collections = new CollectionManager(options.dataDir, new Map(embedders.map((e) => [e.model, e])));
   registerCollectionRoutes(app, collections);
   const evidenceEmbedder = embedders[0];
   if (evidenceEmbedder) registerEvidenceRoutes(app, new EvidenceLinker(evidenceEmbedder));
-  return { collections, close: () => collections.close() };
+  return {
+    collections,
+    close: async () => {
+      collections.close();
+      await owned?.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startApp } from '../../../src/app.js';
 import { servedTextEmbedders } from '../../../src/search/serving-text-embedder.js';
+import { dot } from '../../../src/search/text-embedder.js';
 import { UseLiteEmbedder } from '../../../src/search/use-lite-embedder.js';
 import { call, tempDir } from '../../helpers/search-server.js';
 import { waitReady } from '../../helpers/start-server.js';
@@ -21,6 +22,11 @@ test('search: collections embed through the served text-embedding model (its sch
   const texts = ['Heavy rain is expected on the coast tomorrow.', 'The patient denies chest pain.', 'Stocks fell sharply.'];
   const [a, b] = await Promise.all([served.embed(texts), new UseLiteEmbedder().embed(texts)]);
   a.forEach((v, i) => v.forEach((x, j) => assert.ok(Math.abs(x - b[i]![j]!) <= 1e-5, `text ${i} dim ${j}: ${x} vs ${b[i]![j]}`)));
+  // More texts than one request holds (max_batch_size 32), of mixed lengths: sent sorted by length, answered in order.
+  const many = Array.from({ length: 45 }, (_, i) => `${'very '.repeat((i * 7) % 11)}item ${i} of the list, about ${['rain', 'stocks', 'knees', 'budgets', 'guitars'][i % 5]}`);
+  const [sa, sb] = await Promise.all([served.embed(many), new UseLiteEmbedder({ threads: 1 }).embed(many)]);
+  assert.equal(sa.length, many.length);
+  sa.forEach((v, i) => assert.ok(dot(v, sb[i]!) > 0.9999, `text ${i}: served and in-process vectors differ (cos ${dot(v, sb[i]!)})`));
 
   const stats = async () => ((await (await fetch(`${app.url}/v2/models/text-embedding/stats`)).json()) as { model_stats: Array<{ inference_count: number }> }).model_stats[0]!.inference_count;
   const before = await stats();
