@@ -321,9 +321,8 @@ export class DynamicBatcher {
   /**
    * Rejects every queued request that can no longer be answered by its deadline (while every
    * instance is busy: the deadline less one batch's pessimistic execution time has passed) and
-   * finds the next such moment. A timeout
-   * bounds the whole answer, not only the wait: running a request that will be late anyway wastes a
-   * batch slot.
+   * finds the next such moment. A timeout bounds the whole answer, not only the wait: running a
+   * request that will be late anyway wastes a batch slot.
    */
   private expire(nowUs: number): void {
     let next = NO_DEADLINE;
