@@ -125,7 +125,7 @@ async function overload(model: BenchModel): Promise<OverloadResult> {
       connections: 1024, durationSeconds: 10, ratePerSecond: offered,
     });
     clearInterval(sampler);
-    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${load.ok_ms.p99.toFixed(1)} ms, refusal p99 ${load.refused_ms.p99.toFixed(2)} ms (${load.refused_from_send_ms?.p99.toFixed(2)} ms from the actual send), timed out in queue ${load.expired_ms?.count} (p99 ${load.expired_ms?.p99.toFixed(1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${load.send_lag_ms?.p99.toFixed(2)} ms`);
+    console.log(`  overload at ${offered}/s: ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${fmt(load.ok_ms.p99, 1)} ms, refusal p99 ${fmt(load.refused_ms.p99, 2)} ms (${fmt(load.refused_from_send_ms?.p99 ?? null, 2)} ms from the actual send), timed out in queue ${load.expired_ms?.count ?? 0} (p99 ${fmt(load.expired_ms?.p99 ?? null, 1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${fmt(load.send_lag_ms?.p99 ?? null, 2)} ms`);
     return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length } };
   } finally {
     await server.stop();
@@ -253,7 +253,7 @@ function resultsFromLog(text: string): ModelResult[] {
       config.points.push({ concurrency: Number(m[1]), throughput: n(m[2]!), p50: n(m[3]!), p95: NaN, p99: n(m[4]!), cpuPercent: n(m[5]!), nonOk: 0, errors: 0 });
       continue;
     }
-    m = /^ {2}overload at (\d+)\/s: ok (\d+), refused (\d+), ok p99 ([\d.]+) ms, refusal p99 ([\d.]+) ms, rss (\d+)\.\.(\d+) MiB/.exec(line);
+    m = /^ {2}overload at (\d+)\/s: ok (\d+), refused (\d+), ok p99 ([\d.]+) ms, refusal p99 ([\d.]+) ms.*?, rss (\d+)\.\.(\d+) MiB/.exec(line);
     if (m) {
       const none = { p50: NaN, p95: NaN, max: NaN };
       model.overload = {
