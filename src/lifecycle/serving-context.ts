@@ -139,8 +139,7 @@ export class ServingContext {
       request.tokens = tokens;
       const refusal = this.batcher.submit(request);
       if (refusal !== null) {
-        const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
-        request.reject(new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds }));
+        request.reject(this.refusalError(refusal));
         return;
       }
       if (signal) {
@@ -158,9 +157,14 @@ export class ServingContext {
   admitBeforeBody(elapsedUs: number): void {
     const refusal = this.batcher.refusesBeforeBody(elapsedUs);
     if (refusal === null) return;
-    const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
     this.statistics.requestFailed(0, refusal);
-    throw new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds });
+    throw this.refusalError(refusal);
+  }
+
+  /** The error answering a scheduler refusal; a full queue says when to retry. */
+  private refusalError(refusal: ErrorCode): MpError {
+    const retryAfterSeconds = refusal === 'MP_OVERLOADED' ? this.batcher.retryAfterSeconds() : undefined;
+    return new MpError(refusal, `model '${this.name}' version ${this.version}: ${REFUSAL_MESSAGES[refusal] ?? refusal}`, { retryAfterSeconds });
   }
 
   /** Checks inputs against the config; returns the request's batch size and batching key. */

@@ -38,13 +38,13 @@ export class DynamicBatcher {
   private pumpDeferred = false;
   /**
    * For the adaptive queue delay: the most rows in the system (queued + running: about how many
-   * clients are active) since the last batch was sent, rows running now, and when an instance last
-   * freed up.
+   * clients are active) since the last batch was sent, and when an instance last freed up.
    */
   private peakLoadRows = 0;
-  private runningRows = 0;
   private lastFreedAtUs = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Rows one batch can hold: max_batch_size when batching, else one request. */
+  private readonly rowsPerBatch: number;
   private readonly taken: InferenceRequest[] = [];
 
   constructor(
@@ -57,6 +57,7 @@ export class DynamicBatcher {
     this.queues = policy.levels.map(() => new RequestQueue<InferenceRequest>());
     this.liveCount = policy.levels.map(() => 0);
     this.liveRows = policy.levels.map(() => 0);
+    this.rowsPerBatch = policy.dynamic ? policy.maxBatchSize : 1;
     pool.onIdle = () => {
       this.lastFreedAtUs = this.clock.nowUs();
       this.schedulePump();
@@ -188,7 +189,7 @@ export class DynamicBatcher {
     const p = this.policy;
     const taken = this.taken;
     taken.length = 0;
-    const maxBatch = p.dynamic ? p.maxBatchSize : 1;
+    const maxBatch = this.rowsPerBatch;
     let size = 0;
     let tokens = 0;
     let shapeKey = '';
@@ -222,7 +223,7 @@ export class DynamicBatcher {
       return 0;
     }
     // Adaptive: wait only for rows expected back (the recent load less what is still running).
-    if (p.adaptiveQueueDelay && size >= Math.min(maxBatch, this.peakLoadRows - this.runningRows)) return 0;
+    if (p.adaptiveQueueDelay && size >= Math.min(maxBatch, this.peakLoadRows - this.runningRows())) return 0;
     const since = p.adaptiveQueueDelay ? Math.max(taken[0]!.enqueuedAtUs, this.lastFreedAtUs) : taken[0]!.enqueuedAtUs;
     const waitedUs = nowUs - since;
     if (waitedUs >= p.maxQueueDelayUs) return 0;
@@ -245,10 +246,9 @@ export class DynamicBatcher {
       rows += r.batchSize;
       if (r.trace) (traces ??= []).push(r.trace);
     }
-    this.runningRows += rows;
-    this.peakLoadRows = this.loadRows();
     const run = { startUs, rows };
     this.running.push(run);
+    this.peakLoadRows = this.loadRows();
     const batchSpan = traces ? startBatchSpan(traces, rows) : undefined;
     if (traces) for (const t of traces) t.dispatched(batchSpan!);
     const padLengths = batchPadLengths(this.layout, requests);
@@ -304,13 +304,12 @@ export class DynamicBatcher {
   }
 
   private batchEnded(run: { startUs: number; rows: number }): void {
-    this.runningRows -= run.rows;
     const i = this.running.indexOf(run);
     if (i >= 0) this.running.splice(i, 1);
   }
 
   private fullBatchBudgetUs(): number {
-    return this.batchTimer.budgetUs(this.policy.dynamic ? this.policy.maxBatchSize : 1);
+    return this.batchTimer.budgetUs(this.rowsPerBatch);
   }
 
   private failBatch(requests: readonly InferenceRequest[], err: unknown): void {
@@ -331,7 +330,7 @@ export class DynamicBatcher {
     const idle = this.pool.hasIdle();
     let queuedRows = 0;
     for (const rows of this.liveRows) queuedRows += rows;
-    const slackUs = this.batchTimer.budgetUs(Math.min(queuedRows, this.policy.dynamic ? this.policy.maxBatchSize : 1));
+    const slackUs = this.batchTimer.budgetUs(Math.min(queuedRows, this.rowsPerBatch));
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
@@ -358,9 +357,16 @@ export class DynamicBatcher {
     r.phase = RUNNING;
   }
 
+  /** Rows in the batches running now (one per busy instance: a handful at most). */
+  private runningRows(): number {
+    let rows = 0;
+    for (const run of this.running) rows += run.rows;
+    return rows;
+  }
+
   /** Rows queued or running now. */
   private loadRows(): number {
-    let rows = this.runningRows;
+    let rows = this.runningRows();
     for (const r of this.liveRows) rows += r;
     return rows;
   }
@@ -377,7 +383,7 @@ export class DynamicBatcher {
     // Nothing ahead and an instance free: it runs at once, the best anyone can do. (Also keeps a
     // stale estimate from refusing everything forever: only batches that run refresh it.)
     if (rowsAhead === 0 && this.pool.hasIdle()) return 0;
-    const maxBatch = Math.max(1, this.policy.dynamic ? this.policy.maxBatchSize : 1);
+    const maxBatch = this.rowsPerBatch;
     const timer = this.batchTimer;
     let untilFreeUs = 0;
     if (!this.pool.hasIdle()) {

@@ -1,5 +1,6 @@
 import type { ModelManager } from '../lifecycle/model-manager.js';
 import type { ServingContext } from '../lifecycle/serving-context.js';
+import { planBatches } from './embed-batches.js';
 import type { TextEmbedder } from './text-embedder.js';
 
 const utf8 = new TextEncoder();
@@ -22,10 +23,9 @@ export class ServingTextEmbedder implements TextEmbedder {
     const te = ctx.config.text_embedding!;
     const perRequest = Math.max(1, ctx.config.max_batch_size);
     // Requests of texts of similar length, shortest first: the encoder pads a batch to its longest text
-    // (embed-batches.ts), and the scheduler joins requests in the order they arrive.
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
-    const requests: number[][] = [];
-    for (let i = 0; i < order.length; i += perRequest) requests.push(order.slice(i, i + perRequest));
+    // (embed-batches.ts), and the scheduler joins requests in the order they arrive. The token budget is
+    // the scheduler's (max_batch_tokens), so requests are cut by count alone.
+    const requests = planBatches(texts.map((t) => t.length), Number.POSITIVE_INFINITY, perRequest);
     const out = new Array<Float32Array>(texts.length);
     await Promise.all(requests.map(async (indices) => {
       const input = { name: te.input_name, datatype: 'BYTES' as const, shape: [indices.length], data: indices.map((i) => utf8.encode(texts[i]!)) };

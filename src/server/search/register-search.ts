@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CollectionManager } from '../../search/collection-manager.js';
 import type { TextEmbedder } from '../../search/text-embedder.js';
-import { UseLiteEmbedder } from '../../search/use-lite-embedder.js';
 import { EvidenceLinker } from '../../search/evidence/evidence-linker.js';
 import { registerCollectionRoutes } from './collection-routes.js';
 import { registerEvidenceRoutes } from './evidence-routes.js';
@@ -9,29 +8,24 @@ import { registerEvidenceRoutes } from './evidence-routes.js';
 export interface SearchOptions {
   /** Collections live in `<dataDir>/collections`, snapshots in `<dataDir>/snapshots`. */
   readonly dataDir: string;
-  /** Embedding models by name; default: USE-lite in-process as `use-lite` (loaded on first use). */
+  /** Embedding models by name; default (startApp): the served text-embedding models, then USE-lite in-process as `use-lite`. */
   readonly embedders?: readonly TextEmbedder[];
 }
 
 export interface SearchSurface {
   readonly collections: CollectionManager;
-  /** Closes the collections, then the embedders this surface created itself (the default USE-lite threads). */
-  close(): Promise<void>;
+  close(): void;
 }
 
-/** Opens every collection of the data directory and serves them under /v1/collections; evidence linking under /v1/evidence. */
-export function registerSearch(app: FastifyInstance, options: SearchOptions): SearchSurface {
-  const owned = options.embedders ? undefined : new UseLiteEmbedder();
-  const embedders = options.embedders ?? [owned!];
+/**
+ * Opens every collection of the data directory and serves them under /v1/collections; evidence linking
+ * under /v1/evidence. The embedders belong to the caller, who closes them after this surface.
+ */
+export function registerSearch(app: FastifyInstance, options: SearchOptions & { readonly embedders: readonly TextEmbedder[] }): SearchSurface {
+  const embedders = options.embedders;
   const collections = new CollectionManager(options.dataDir, new Map(embedders.map((e) => [e.model, e])));
   registerCollectionRoutes(app, collections);
   const evidenceEmbedder = embedders[0];
   if (evidenceEmbedder) registerEvidenceRoutes(app, new EvidenceLinker(evidenceEmbedder));
-  return {
-    collections,
-    close: async () => {
-      collections.close();
-      await owned?.close();
-    },
-  };
+  return { collections, close: () => collections.close() };
 }

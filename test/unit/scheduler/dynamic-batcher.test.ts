@@ -304,13 +304,21 @@ test('scheduler: close(false) refuses new work but finishes queued and running r
   assert.ok(a.outputs && b.outputs);
 });
 
+/** Max batch 8, a 1 ms adaptive queue delay, and a clock whose deferred pumps the test runs. */
+function adaptiveHarness() {
+  return harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } }, 1, [2], new FakeClock({ deferring: true }));
+}
+
+/** Finishes the running batch and lets the scheduler pump as the event loop would. */
+async function finishAndRunDeferred(h: ReturnType<typeof adaptiveHarness>): Promise<void> {
+  h.instances[0]!.finishNext();
+  await flush();
+  h.clock.runDeferred();
+}
+
 test('scheduler: adaptive queue delay sends a lone client at once and waits, from the moment the instance frees, only for the clients expected back', async () => {
-  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } }, 1, [2], new FakeClock({ deferring: true }));
-  const finish = async () => {
-    h.instances[0]!.finishNext();
-    await flush();
-    h.clock.runDeferred();
-  };
+  const h = adaptiveHarness();
+  const finish = () => finishAndRunDeferred(h);
   h.submit(1);
   h.clock.runDeferred();
   assert.deepEqual(h.batchTags(), [[1]], 'nothing known yet: no wait');
@@ -346,12 +354,8 @@ test('scheduler: adaptive queue delay sends a lone client at once and waits, fro
 });
 
 test('scheduler: adaptive queue delay fills a batch with the clients of the previous one (closed loop)', async () => {
-  const h = harness({ max_batch_size: 8, dynamic_batching: { max_queue_delay_us: 1000, adaptive_queue_delay: true } }, 1, [2], new FakeClock({ deferring: true }));
-  const finish = async () => {
-    h.instances[0]!.finishNext();
-    await flush();
-    h.clock.runDeferred();
-  };
+  const h = adaptiveHarness();
+  const finish = () => finishAndRunDeferred(h);
   // Eight clients split 4 + 4: the first 4 run while the other 4 queue (load 8).
   [1, 2, 3, 4].forEach((t) => h.submit(t));
   h.clock.runDeferred();
