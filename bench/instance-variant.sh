@@ -3,13 +3,16 @@
 # Needs bench/.work from a previous `npm run bench` (model files and request bodies).
 #   bash bench/instance-variant.sh wide-mlp '{"instance_kind":"inline","onnx":{"allow_spinning":true}}' 64 5
 # $1 model name (tiny-mlp|wide-mlp|ocr-recognition) $2 config json extra (merged) $3 concurrency $4 seconds
+# PROFILE=dir writes a V8 CPU profile of the server there (summarise: npx tsx bench/lib/profile-summary.ts dir/*.cpuprofile).
+# ACCESS_LOG=on keeps the JSON line per request (written to bench/.work/variant.log, as `npm run bench` does for (a)).
 # PIN=off shares the CPUs; by default the load generator runs on CPU 0 and the server on CPU 1, as `npm run bench` does.
 cd "$(dirname "$0")/.."; PORT=${PORT:-8047}; R=bench/.work/repos/variant; rm -rf $R; mkdir -p $R/$1/1
 if [ "${PIN:-on}" = on ]; then SRV="taskset -c 1"; GEN="taskset -c 0"; else SRV=""; GEN=""; fi
 case $1 in tiny-mlp) F=$PWD/bench/.work/files/tiny-mlp.onnx; MB=64;; wide-mlp) F=$PWD/bench/.work/files/wide-mlp.onnx; MB=64;; ocr-recognition) F=$(readlink -f examples/models/ocr-recognition/1/model.onnx); MB=16;; esac
 ln -sf $F $R/$1/1/model.onnx
 node -e "const c={name:'$1',max_batch_size:$MB,dynamic_batching:{},...JSON.parse(process.argv[1])}; if('$1'==='ocr-recognition'){c.warmup={inputs:{x:{dims:[3,48,320],data:'random'}}}; c.dynamic_batching={padding:{inputs:{x:{dim:2,value:0}},outputs:{'softmax_11.tmp_0':{dim:0,input:'x'}}}}} require('fs').writeFileSync('$R/$1/config.json',JSON.stringify(c))" "$2"
-(LOG_LEVEL=warn $SRV node --import tsx src/cli/main.ts serve --repository $R --port $PORT --no-access-log > bench/.work/variant.log 2>&1 &)
+if [ "${ACCESS_LOG:-off}" = on ]; then LL=info; NAL=""; else LL=warn; NAL=--no-access-log; fi
+(LOG_LEVEL=$LL $SRV node ${PROFILE:+--cpu-prof --cpu-prof-dir=$PROFILE} --import tsx src/cli/main.ts serve --repository $R --port $PORT $NAL > bench/.work/variant.log 2>&1 &)
 for i in $(seq 1 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.3; done
 HL=$(node -e "const b=require('fs').readFileSync('bench/.work/$1.body');console.log(b.indexOf(Buffer.from([0x7d,0x5d,0x7d]))+3)")
 L='{"url":"http://127.0.0.1:'$PORT'/v2/models/'$1'/infer","bodyFile":"bench/.work/'$1'.body","headers":{"content-type":"application/octet-stream","inference-header-content-length":"'$HL'"},"connections":'$3',"durationSeconds":'

@@ -45,6 +45,13 @@ interface Point {
   cpuPercent: number;
   nonOk: number;
   errors: number;
+  /**
+   * (d) measured in its own process right after each rep of this point (configuration (a) only, at
+   * concurrency 64: inferences/s at (d)'s best batch size; at concurrency 1: p50 ms at batch 1), so
+   * each served rep has a ceiling measured seconds from it, not minutes: on this VM the compute speed
+   * of one core drifts by more than the margins the targets leave.
+   */
+  adjacent?: { batch: number; values: number[]; served: number[] };
 }
 interface ConfigResult { key: string; label: string; points: Point[]; peakRssMiB: number }
 interface InProcess { batch: number; inferencesPerSecond: number; spreadPercent: number; p50LatencyMs: number }
@@ -58,17 +65,32 @@ interface OverloadResult {
   rssMiB: { first: number; max: number; last: number; samples: number };
 }
 
-async function sweep(model: BenchModel, server: ServerHandle): Promise<Point[]> {
+/** (d) at one batch size in a fresh process, one short run: what the ceiling is right now. */
+async function ceilingNow(model: BenchModel, batch: number): Promise<InProcess> {
+  const { results } = await runJsonChild<{ results: InProcess[] }>([
+    'bench/baselines/in-process.ts',
+    JSON.stringify({ model: model.file, input: model.input, itemShape: model.shape.slice(1), batches: [batch], seconds: Math.max(2, SECONDS / 2), runs: 1, sampleFile: model.sampleFile }),
+  ]);
+  return results[0]!;
+}
+
+async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: number): Promise<Point[]> {
   const url = `${server.url}/v2/models/${model.name}/infer`;
   await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 16, durationSeconds: 3 });
   const points: Point[] = [];
   for (const concurrency of CONCURRENCY) {
     const runs: Array<LoadResult & { cpuPercent: number }> = [];
     await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: 1 });
+    const pairedBatch = pairedBestBatch === undefined ? undefined : concurrency === 1 ? 1 : concurrency === 64 ? pairedBestBatch : undefined;
+    const adjacent: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const cpu0 = server.cpuSeconds();
       const result = await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: SECONDS });
       runs.push({ ...result, cpuPercent: ((server.cpuSeconds() - cpu0) / result.seconds) * 100 });
+      if (pairedBatch !== undefined) {
+        const d = await ceilingNow(model, pairedBatch);
+        adjacent.push(concurrency === 1 ? d.p50LatencyMs : d.inferencesPerSecond);
+      }
     }
     const point: Point = {
       concurrency,
@@ -79,18 +101,20 @@ async function sweep(model: BenchModel, server: ServerHandle): Promise<Point[]> 
       cpuPercent: median(runs.map((r) => r.cpuPercent)),
       nonOk: runs.reduce((n, r) => n + (r.requests - r.ok), 0),
       errors: runs.reduce((n, r) => n + r.errors, 0),
+      ...(pairedBatch !== undefined ? { adjacent: { batch: pairedBatch, values: adjacent, served: runs.map((r) => (concurrency === 1 ? r.ok_ms.p50 ?? NaN : r.ok / r.seconds)) } } : {}),
     };
     console.log(`    c=${concurrency}: ${fmt(point.throughput)} inf/s, p50 ${fmt(point.p50, 2)} ms, p99 ${fmt(point.p99, 2)} ms, cpu ${fmt(point.cpuPercent)}%, non-200 ${point.nonOk + point.errors}`);
+    if (point.adjacent) console.log(`      (d) batch ${point.adjacent.batch} right after each rep: ${point.adjacent.values.map((v) => fmt(v, 2)).join(', ')} (served: ${point.adjacent.served.map((v) => fmt(v, 2)).join(', ')})`);
     points.push(point);
   }
   return points;
 }
 
-async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}): Promise<ConfigResult> {
+async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}, pairedBestBatch?: number): Promise<ConfigResult> {
   console.log(`  (${key}) ${label}`);
   const server = await startServerProcess(args, env);
   try {
-    const points = await sweep(model, server);
+    const points = await sweep(model, server, pairedBestBatch);
     return { key, label, points, peakRssMiB: server.memory().peakRssBytes / 2 ** 20 };
   } finally {
     await server.stop();
@@ -141,7 +165,8 @@ async function benchModel(model: BenchModel): Promise<ModelResult> {
   ]);
   for (const r of inProcess) console.log(`  (d) in-process batch ${r.batch}: ${r.inferencesPerSecond.toFixed(0)} inf/s (p50 ${r.p50LatencyMs.toFixed(2)} ms per batch)`);
   const configs: ConfigResult[] = [];
-  if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }));
+  const bestBatch = inProcess.reduce((x, y) => (y.inferencesPerSecond > x.inferencesPerSecond ? y : x)).batch;
+  if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }, bestBatch));
   if (CONFIGS.includes('b')) configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false)), { LOG_LEVEL: 'info' }));
   if (CONFIGS.includes('c')) configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
   if (CONFIGS.includes('e') && model.name !== 'ocr-recognition') {
@@ -192,6 +217,15 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     const a1 = at(a, 1);
     const d1 = r.inProcess.find((p) => p.batch === 1);
     if (a1 && d1) lines.push(`| (a) p50 at concurrency 1 − (d) p50 at batch 1 | ${fmt(a1.p50 - d1.p50LatencyMs, 2)} ms (${fmt(a1.p50, 2)} vs ${fmt(d1.p50LatencyMs, 2)}) |`);
+    // Paired with (d) measured right after each rep (see Point.adjacent): median of the per-rep ratios or differences.
+    if (a64?.adjacent) {
+      const ratios = a64.adjacent.served.map((v, i) => v / a64.adjacent!.values[i]!);
+      lines.push(`| (a) at concurrency 64 / (d) batch ${a64.adjacent.batch} measured right after each rep | ${fmt(median(ratios) * 100, 1)}% median (reps: ${ratios.map((x) => `${fmt(x * 100, 1)}%`).join(', ')}; (d) ${a64.adjacent.values.map((v) => fmt(v)).join(', ')} inf/s) |`);
+    }
+    if (a1?.adjacent) {
+      const diffs = a1.adjacent.served.map((v, i) => v - a1.adjacent!.values[i]!);
+      lines.push(`| (a) p50 at concurrency 1 − (d) batch-1 p50 measured right after each rep | ${fmt(median(diffs), 2)} ms median (reps: ${diffs.map((x) => fmt(x, 2)).join(', ')}) |`);
+    }
     if (e) {
       const bestE = Math.max(...e.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));
       lines.push(`| (a) best / (e) parse-only best (HTTP ceiling) | ${fmt((bestA / bestE) * 100, 1)}% (${fmt(bestA)} / ${fmt(bestE)}) |`);
@@ -251,6 +285,13 @@ function resultsFromLog(text: string): ModelResult[] {
     if (m && config) {
       const n = (v: string) => (v === '—' ? NaN : Number(v));
       config.points.push({ concurrency: Number(m[1]), throughput: n(m[2]!), p50: n(m[3]!), p95: NaN, p99: n(m[4]!), cpuPercent: n(m[5]!), nonOk: 0, errors: 0 });
+      continue;
+    }
+    m = /^ {6}\(d\) batch (\d+) right after each rep: ([\d., —]+) \(served: ([\d., —]+)\)/.exec(line);
+    const point = config?.points.at(-1);
+    if (m && point) {
+      const list = (v: string) => v.split(', ').map((x) => (x === '—' ? NaN : Number(x)));
+      point.adjacent = { batch: Number(m[1]), values: list(m[2]!), served: list(m[3]!) };
       continue;
     }
     m = /^ {2}overload at (\d+)\/s: ok (\d+), refused (\d+), ok p99 ([\d.]+) ms, refusal p99 ([\d.]+) ms.*?, rss (\d+)\.\.(\d+) MiB/.exec(line);
