@@ -106,9 +106,15 @@ try {
     const r = await runJsonChild<Baseline>(['bench/embeddings/in-process.ts', JSON.stringify({ seconds: SECONDS, batchSizes: [1] })]);
     adjacentBatch1.push(r.results[0]!.p50BatchMs);
   };
+  // Likewise concurrency 64 against in-process TF.js at its best batch size, measured right after each rep.
+  const adjacentBest: number[] = [];
+  const bestAfter = async () => {
+    const r = await runJsonChild<Baseline>(['bench/embeddings/in-process.ts', JSON.stringify({ seconds: SECONDS, batchSizes: [best.batchSize] })]);
+    adjacentBest.push(r.results[0]!.textsPerSecond);
+  };
   for (const c of CONCURRENCY) {
     console.error(`served, concurrency ${c}`);
-    served[c] = await repeated(() => load(server, 'text-embedding', short, c), c === 1 ? batch1After : undefined);
+    served[c] = await repeated(() => load(server, 'text-embedding', short, c), c === 1 ? batch1After : c === 64 ? bestAfter : undefined);
   }
   console.error('mixed lengths');
   const mixedRun = await repeated(() => load(server, 'text-embedding', mixed, 64));
@@ -119,7 +125,7 @@ try {
   const padded = await repeated(() => load(server, 'mini-encoder', wordpieceText(4), 64));
   const computed = await metric(server.url, 'modelplane_embedding_computed_tokens_total', 'mini-encoder');
   const padding = await metric(server.url, 'modelplane_embedding_padding_tokens_total', 'mini-encoder');
-  Object.assign(report, { served, adjacentBatch1, mixedRun, cacheOff, cacheOn, padded, computed, padding });
+  Object.assign(report, { served, adjacentBatch1, adjacentBest, mixedRun, cacheOff, cacheOn, padded, computed, padding });
 
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const lines = [
@@ -137,6 +143,10 @@ try {
     '',
     `Concurrency 1 p50 ${served[CONCURRENCY[0]!]?.p50Ms.toFixed(1)} ms vs in-process batch-1 p50 ${batch1?.p50BatchMs.toFixed(1)} ms at the start of the run` +
       (adjacentBatch1.length ? `, ${median(adjacentBatch1).toFixed(1)} ms (${adjacentBatch1.map((x) => x.toFixed(1)).join(', ')}) right after each concurrency-1 rep.` : '.'),
+    ...(served[64] && adjacentBest.length
+      ? [`Concurrency 64 against in-process batch ${best.batchSize} measured right after each rep: ${pct(median(served[64].runs.map((r, i) => r / adjacentBest[i]!)))} median ` +
+        `(reps: ${served[64].runs.map((r, i) => `${r} vs ${adjacentBest[i]!.toFixed(0)} = ${pct(r / adjacentBest[i]!)}`).join('; ')}).`]
+      : []),
     `Padding waste on the padded encoder: ${padding} of ${computed} computed token positions (${pct(padding / computed)}).`,
   ];
   console.log(lines.join('\n'));
