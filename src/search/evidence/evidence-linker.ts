@@ -64,6 +64,7 @@ export class EvidenceLinker {
     return {
       sentences: linked,
       threshold,
+      embeddingModel: this.embedder.model,
       segments: segments.map((s) => ({ id: s.id, speaker: s.speaker, start: s.start, end: s.end, text: s.text })),
       timing: { embedMs, totalMs: performance.now() - started },
     };

@@ -60,6 +60,8 @@ export interface LinkedSentence {
 export interface LinkResult {
   readonly sentences: readonly LinkedSentence[];
   readonly threshold: number;
+  /** The embedding model the similarities came from (the scorer is calibrated on USE-lite's). */
+  readonly embeddingModel: string;
   readonly segments: readonly { id: string; speaker: string | null; start: number | null; end: number | null; text: string }[];
   readonly timing: { readonly embedMs: number; readonly totalMs: number };
 }

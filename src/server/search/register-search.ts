@@ -8,7 +8,10 @@ import { registerEvidenceRoutes } from './evidence-routes.js';
 export interface SearchOptions {
   /** Collections live in `<dataDir>/collections`, snapshots in `<dataDir>/snapshots`. */
   readonly dataDir: string;
-  /** Embedding models by name; default (startApp): the served text-embedding models, then USE-lite in-process as `use-lite`. */
+  /**
+   * Embedding models by name; default (startApp): the served text-embedding models, then USE-lite in-process as `use-lite`.
+   * Evidence linking uses `use-lite` if present, else the first.
+   */
   readonly embedders?: readonly TextEmbedder[];
 }
 
@@ -25,7 +28,9 @@ export function registerSearch(app: FastifyInstance, options: SearchOptions & { 
   const embedders = options.embedders;
   const collections = new CollectionManager(options.dataDir, new Map(embedders.map((e) => [e.model, e])));
   registerCollectionRoutes(app, collections);
-  const evidenceEmbedder = embedders[0];
+  // The evidence scorer is calibrated on USE-lite similarities (scripts/evidence/train.ts), so links use
+  // USE-lite in-process whenever it is there, not whichever text model is served first.
+  const evidenceEmbedder = embedders.find((e) => e.model === 'use-lite') ?? embedders[0];
   if (evidenceEmbedder) registerEvidenceRoutes(app, new EvidenceLinker(evidenceEmbedder));
   return { collections, close: () => collections.close() };
 }

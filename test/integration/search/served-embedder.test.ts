@@ -41,4 +41,11 @@ test('search: collections embed through the served text-embedding model (its sch
   assert.equal(hits.status, 200, JSON.stringify(hits.body));
   assert.equal(hits.body.hits[0].id, 'weather');
   assert.ok((await stats()) >= before + docs.length + 1, 'documents and the query were embedded by the served model');
+
+  // Evidence links with USE-lite in-process (what its scorer is calibrated on), not the served model.
+  const servedBefore = await stats();
+  const linked = await call(app.url, 'POST', '/v1/evidence/link', { source: { text: 'Doctor: Any chest pain?\nPatient: No, none at all.' }, summary: 'The patient denies chest pain.' });
+  assert.equal(linked.status, 200, JSON.stringify(linked.body));
+  assert.equal(linked.body.embeddingModel, 'use-lite');
+  assert.equal(await stats(), servedBefore, 'evidence linking did not go through the served model');
 });
