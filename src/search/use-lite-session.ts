@@ -88,7 +88,12 @@ export class UseLiteSession {
       token_slots: new ort.Tensor('int64', tokenSlots, [count]),
       mask: new ort.Tensor('float32', mask, [rows.length, seq]),
     };
-    const out = await this.session.run(feeds);
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (err) {
+      throw new MpError('MP_BACKEND', `use-lite: onnxruntime failed on ${rows.length} texts: ${(err as Error).message}`, { cause: err });
+    }
     const data = out[USE_OUTPUT]?.data;
     if (!(data instanceof Float32Array) || data.length !== rows.length * USE_DIMENSION) {
       throw new MpError('MP_BACKEND', `use-lite: onnxruntime returned no ${rows.length}×${USE_DIMENSION} '${USE_OUTPUT}'`);
