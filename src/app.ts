@@ -157,7 +157,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
   // Search embeds with the served text models first (through their schedulers), USE-lite in-process as `use-lite`.
   // The app owns the USE-lite threads it starts and ends them at close; embedders passed in belong to the caller.
-  const useLite = options.search && !options.search.embedders ? new UseLiteEmbedder() : undefined;
+  const useLite = options.search && !options.search.embedders ? new UseLiteEmbedder({ onLoad: (info) => log.info(info, 'use-lite loaded') }) : undefined;
   const search = options.search
     ? registerSearch(server, { ...options.search, embedders: options.search.embedders ?? [...servedTextEmbedders(manager), useLite!] })
     : undefined;

@@ -20,7 +20,7 @@ import { startApp } from '../../src/app.js';
 import { EvidenceLinker } from '../../src/search/evidence/evidence-linker.js';
 import { servedTextEmbedders } from '../../src/search/serving-text-embedder.js';
 import type { TextEmbedder } from '../../src/search/text-embedder.js';
-import { UseLiteEmbedder } from '../../src/search/use-lite-embedder.js';
+import { UseLiteEmbedder, type UseLiteLoadInfo } from '../../src/search/use-lite-embedder.js';
 import { loadDevSet } from '../../scripts/evidence/dev-set.js';
 
 const WORDS = Number(process.argv[2] ?? 5000);
@@ -48,10 +48,13 @@ for (let round = 0; words < WORDS; round++) {
 const note = summary.slice(0, SENTENCES).join(' ');
 const otherNote = summary.slice(SENTENCES, 2 * SENTENCES).join(' ');
 const request = { source: { text: lines.join('\n') }, summary: note };
+let loadInfo: UseLiteLoadInfo | undefined;
 
+const rss0 = process.memoryUsage().rss;
 let t = performance.now();
 const { embedder, label, close } = SERVED ? await servedEmbedder() : await inProcess();
 const loadMs = performance.now() - t;
+const loadedRss = process.memoryUsage().rss;
 const linker = new EvidenceLinker(embedder);
 t = performance.now();
 const cpu0 = process.cpuUsage();
@@ -74,6 +77,10 @@ console.log(JSON.stringify({
   segments: cold.segments.length,
   noteSentences: cold.sentences.length,
   modelLoadMs: Math.round(loadMs),
+  ...(loadInfo ? { modelBuildMs: Math.round(loadInfo.buildMs), sessionCreateMs: Math.round(loadInfo.sessionMs) } : {}),
+  // The process's RSS growth over the model load (the embedder's threads, sessions and weights), and after the calls.
+  loadRssMb: Math.round((loadedRss - rss0) / 2 ** 20),
+  endRssMb: Math.round((process.memoryUsage().rss - rss0) / 2 ** 20),
   coldMs: Math.round(coldMs),
   coldCpuMs: Math.round((coldCpu.user + coldCpu.system) / 1000),
   coldEmbedMs: Math.round(cold.timing.embedMs),
@@ -83,7 +90,7 @@ console.log(JSON.stringify({
 await close();
 
 async function inProcess(): Promise<{ embedder: TextEmbedder; label: string; close: () => Promise<void> }> {
-  const e = new UseLiteEmbedder({ threads: THREADS });
+  const e = new UseLiteEmbedder({ threads: THREADS, onLoad: (info) => (loadInfo = info) });
   await e.load();
   return { embedder: e, label: `use-lite, ${e.threads} thread(s)`, close: () => e.close() };
 }

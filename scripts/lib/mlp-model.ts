@@ -1,4 +1,5 @@
-import { encodeModel, seededRandom, type Initializer, type Node } from './onnx-writer.js';
+import { encodeModel, type Initializer, type Node } from '../../src/runtime/onnx/onnx-model-writer.js';
+import { seededUnit as seededRandom } from '../../src/lifecycle/seeded-unit.js';
 
 export interface MlpSpec {
   features: number;

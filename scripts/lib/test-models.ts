@@ -3,7 +3,7 @@
  * operators with the project's ONNX writer, so tests need no downloaded weights.
  */
 import { DATATYPES, type DataType } from '../../src/tensor/datatype.js';
-import { encodeModel, type Node } from './onnx-writer.js';
+import { encodeModel, type Node } from '../../src/runtime/onnx/onnx-model-writer.js';
 
 export { DATATYPES };
 export type { DataType };

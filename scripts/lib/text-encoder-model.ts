@@ -4,7 +4,8 @@
  *   input_ids, attention_mask, token_type_ids: INT64 [batch, length] -> last_hidden_state: FP32 [batch, length, hidden]
  * (token_type_ids is accepted and unused, as BERT exports declare it.)
  */
-import { encodeModel, seededRandom } from './onnx-writer.js';
+import { encodeModel } from '../../src/runtime/onnx/onnx-model-writer.js';
+import { seededUnit as seededRandom } from '../../src/lifecycle/seeded-unit.js';
 
 export interface TextEncoderSpec {
   readonly vocabSize: number;

@@ -1,11 +1,14 @@
 /**
  * How a burst of texts is cut into model calls.
  *
- * USE-lite pads every text of a call to the longest one (its attention and 1×1 convolutions run over
- * batch × longest tokens), so a call that mixes a 3-word turn with a 45-word one pays for 45 words
- * twice. Sorting by length first and bounding each call by its padded size (count × longest) makes
- * padding waste small and keeps the activations cache-sized. Measured on a 5,000-word transcript's 350
- * chunks, one thread: arrival order at 32 per call 3.8–4.5 s, sorted 2.3–2.6 s (docs/benchmarks-search.md).
+ * USE-lite's attention runs over batch × longest tokens of a call (its per-token steps run on the real
+ * tokens only, see use-lite-graph.ts), so a call that mixes a 3-word turn with a 45-word one pays for the
+ * padding there. Sorting by length first and bounding each call by its padded size (count × longest) keeps
+ * that waste small, keeps the activations cache-sized, and gives each worker thread many calls to take
+ * turns on. On onnxruntime, a 5,000-word transcript's 370 texts (docs/benchmarks-search.md): one thread
+ * spends ~0.39 s of CPU at 512 characters per call, ~0.36 s at 1,024, ~0.34 s at 2,048–4,096 (per-call
+ * overhead); on 2 threads 1,024 and 2,048 take the same wall time and 4,096 is slower (9 calls balance
+ * badly over 2 threads).
  */
 
 /** Default padded size of one call, in characters (count × longest text); ~4.5 characters per USE token. */

