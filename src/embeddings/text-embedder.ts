@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { MpError } from '../errors.js';
 import type { TextEmbeddingConfig } from '../config/text-embedding-config.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { HfTokenizer } from './hf-tokenizer.js';
 import type { TextTokenizer } from './text-tokenizer.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { UseTokenizer } from './use-tokenizer.js';
+import { UseTokenizer, UseVocabulary } from './use-tokenizer.js';
 
-// A few published scores are null; the reference tokenizer adds them as 0.
-const UseVocabulary = z.array(z.tuple([z.string(), z.number().nullable().transform((s) => s ?? 0)])).min(7);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Counters of the padded encoder's work: how many token positions ran and how many were padding. */

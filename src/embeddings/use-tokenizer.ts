@@ -1,4 +1,8 @@
+import { z } from 'zod';
 import type { TextTokenizer } from './text-tokenizer.js';
+
+/** A USE vocab.json: [piece, score] pairs. A few published scores are null; the reference tokenizer adds them as 0. */
+export const UseVocabulary = z.array(z.tuple([z.string(), z.number().nullable().transform((s) => s ?? 0)])).min(7);
 
 /** SentencePiece's word-boundary mark. */
 const BOUNDARY = '\u2581';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { UseTokenizer } from '../embeddings/use-tokenizer.js';
+import { UseTokenizer, UseVocabulary } from '../embeddings/use-tokenizer.js';
 import { MpError } from '../errors.js';
 import { USE_DIMENSION, USE_MAX_TOKENS, USE_OUTPUT, buildUseLiteOnnx, useLiteDir, type UseInput } from './use-lite-graph.js';
 
@@ -49,8 +49,7 @@ export class UseLiteSession {
     } catch (err) {
       throw new MpError('MP_BACKEND', `use-lite: onnxruntime could not load the rebuilt graph: ${(err as Error).message}`, { cause: err });
     }
-    // Scores are null for the reserved ids; the package's tokenizer adds them as 0 too.
-    const tokenizer = new UseTokenizer(vocabulary.map(([piece, score]) => [piece, score ?? 0] as const));
+    const tokenizer = new UseTokenizer(vocabulary);
     return new UseLiteSession(session, tokenizer, { buildMs, sessionMs: performance.now() - t });
   }
 
@@ -106,10 +105,15 @@ export class UseLiteSession {
   }
 }
 
-async function readVocabulary(dir: string): Promise<Array<[string, number | null]>> {
+async function readVocabulary(dir: string): Promise<Array<[string, number]>> {
+  const file = join(dir, 'vocab.json');
+  let json: unknown;
   try {
-    return JSON.parse(await readFile(join(dir, 'vocab.json'), 'utf8')) as Array<[string, number | null]>;
+    json = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new MpError('MP_BACKEND', `use-lite: cannot read ${join(dir, 'vocab.json')}: ${(err as Error).message}`, { cause: err });
+    throw new MpError('MP_BACKEND', `use-lite: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  const vocabulary = UseVocabulary.safeParse(json);
+  if (!vocabulary.success) throw new MpError('MP_BACKEND', `use-lite: ${file} is not a list of [piece, score]`);
+  return vocabulary.data;
 }
