@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { percentile } from '../lib/stats.js';
 import { Prng } from '../../test/helpers/prng.js';
-import { RawHttpConnection, postRequest } from './raw-http-client.js';
+import { RawHttpConnection, postRequest } from '../lib/raw-http-client.js';
 
 /** `textsFile` holds { texts, hot } as JSON (too large for a command line). */
 interface LoadSpec { url: string; model: string; textsFile: string; repeatRate: number; concurrency: number; seconds: number; seed: number }

@@ -1,14 +1,16 @@
 /**
  * The load generator, run as its own process so it never shares an event loop with the server.
  * Input: one JSON argument (LoadSpec). Output: one JSON line (LoadResult) on stdout.
- * Closed loop by default (autocannon: each connection sends its next request when the last one
- * answers). With `ratePerSecond`, a true open loop (bench/lib/open-loop.ts): arrivals spread evenly
+ * Closed loop by default (each connection sends its next request when the last one answers: raw
+ * keep-alive sockets, bench/lib/closed-loop.ts, or autocannon with `client: 'autocannon'`). With `ratePerSecond`, a true open loop (bench/lib/open-loop.ts): arrivals spread evenly
  * over time whatever the server does. autocannon's own rate limit is not one: it lets every
  * connection send its share at the start of each second, so the server sees one burst per second.
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
+import { runClosedLoop } from './closed-loop.js';
 import { runOpenLoop } from './open-loop.js';
+import { steadyRatePerSecond } from './stats.js';
 
 export interface LoadSpec {
   url: string;
@@ -18,6 +20,8 @@ export interface LoadSpec {
   durationSeconds: number;
   ratePerSecond?: number;
   timeoutSeconds?: number;
+  /** Closed loop only: the raw keep-alive client (default, bench/lib/closed-loop.ts) or autocannon. */
+  client?: 'raw' | 'autocannon';
 }
 
 export interface LoadResult {
@@ -26,6 +30,12 @@ export interface LoadResult {
   status: Record<string, number>;
   errors: number;
   seconds: number;
+  /**
+   * Closed loop: 200s per second in the steady state (bench/lib/stats.ts steadyRatePerSecond, after a
+   * ramp of min(0.5 s, a quarter of the run) from the first answer); `ok / seconds` is the whole run,
+   * connection set-up and the requests cut off at the end included.
+   */
+  steady_ok_per_second?: number;
   /** Sorted-percentile latencies in ms, for 200s and for refusals (429/503) separately. */
   ok_ms: { p50: number; p95: number; p99: number; max: number };
   refused_ms: { p50: number; p95: number; p99: number; max: number; count: number };
@@ -65,7 +75,24 @@ if (spec.ratePerSecond) {
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
 }
+const rampMs = Math.min(500, (spec.durationSeconds * 1000) / 4);
+if (spec.client !== 'autocannon') {
+  const result = await runClosedLoop({ ...spec, body });
+  const out: LoadResult = {
+    requests: result.okMs.length + result.refusedMs.length,
+    ok: result.okMs.length,
+    status: result.status,
+    errors: result.errors,
+    seconds: result.seconds,
+    steady_ok_per_second: steadyRatePerSecond(result.okCompletedMs, rampMs, result.deadlineMs),
+    ok_ms: summary(result.okMs),
+    refused_ms: { ...summary(result.refusedMs), count: result.refusedMs.length },
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
 const okLatencies: number[] = [];
+const okCompletedMs: number[] = [];
 const refusedLatencies: number[] = [];
 const status: Record<string, number> = {};
 const started = process.hrtime.bigint();
@@ -83,7 +110,10 @@ const instance = autocannon({
 });
 instance.on('response', (_client, statusCode, _bytes, ms) => {
   status[statusCode] = (status[statusCode] ?? 0) + 1;
-  if (statusCode === 200) okLatencies.push(ms);
+  if (statusCode === 200) {
+    okLatencies.push(ms);
+    okCompletedMs.push(performance.now());
+  }
   else if (statusCode === 429 || statusCode === 503) refusedLatencies.push(ms);
 });
 function report(result: { errors: number; timeouts: number }): void {
@@ -94,6 +124,7 @@ function report(result: { errors: number; timeouts: number }): void {
     status,
     errors: result.errors + result.timeouts,
     seconds,
+    steady_ok_per_second: steadyRatePerSecond(okCompletedMs, rampMs),
     ok_ms: summary(okLatencies),
     refused_ms: { ...summary(refusedLatencies), count: refusedLatencies.length },
   };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RawHttpConnection, postRequest } from '../../../bench/embeddings/raw-http-client.js';
+import { RawHttpConnection, postRequest } from '../../../bench/lib/raw-http-client.js';
 
 async function listen(t: { after(fn: () => unknown): void }, handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<number> {
   const server = createServer((req, res) => {

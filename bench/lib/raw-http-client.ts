@@ -8,11 +8,17 @@ export interface RawResponse {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-/** The bytes of one HTTP/1.1 keep-alive POST of a JSON body, built once and sent many times. */
-export function postRequest(host: string, path: string, json: string): Buffer {
-  const body = Buffer.from(json, 'utf8');
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+/** The bytes of one HTTP/1.1 keep-alive POST, built once and sent many times. */
+export function postRequestBytes(host: string, path: string, headers: Readonly<Record<string, string>>, body: Buffer): Buffer {
+  let head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  head += `Content-Length: ${body.length}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/** The bytes of one HTTP/1.1 keep-alive POST of a JSON body. */
+export function postRequest(host: string, path: string, json: string): Buffer {
+  return postRequestBytes(host, path, { 'Content-Type': 'application/json' }, Buffer.from(json, 'utf8'));
 }
 
 /**
