@@ -22,8 +22,10 @@ import { runJsonChild, startServerProcess, type ServerHandle } from '../lib/proc
 import { median } from '../lib/stats.js';
 import { sentences } from './sentences.js';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, reps: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,16,64' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, reps: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,16,64' }, warmup: { type: 'string', default: '12' } } });
 const SECONDS = Number(args.seconds);
+/** Seconds of load before the first measurement: V8 keeps compiling the request path (and tiering up TF.js's wasm) for several seconds under load. */
+const WARMUP_SECONDS = Number(args.warmup);
 const REPS = Number(args.reps);
 const CONCURRENCY = args.concurrency.split(',').map(Number);
 
@@ -49,10 +51,10 @@ async function buildRepo(): Promise<string> {
 }
 
 let fileCount = 0;
-async function load(server: ServerHandle, model: string, texts: string[], concurrency: number, repeatRate = 0, hot: string[] = []): Promise<LoadOut> {
+async function load(server: ServerHandle, model: string, texts: string[], concurrency: number, repeatRate = 0, hot: string[] = [], seconds = SECONDS): Promise<LoadOut> {
   const textsFile = join(repo, `texts-${fileCount++}.json`);
   await writeFile(textsFile, JSON.stringify({ texts, hot }));
-  return runJsonChild<LoadOut>(['bench/embeddings/load.ts', JSON.stringify({ url: server.url, model, textsFile, repeatRate, concurrency, seconds: SECONDS, seed: concurrency })]);
+  return runJsonChild<LoadOut>(['bench/embeddings/load.ts', JSON.stringify({ url: server.url, model, textsFile, repeatRate, concurrency, seconds, seed: concurrency })]);
 }
 
 interface Repeated { perSecond: number; p50Ms: number; cpuMsPerText: number; loadgenCpuMsPerRequest: number; runs: number[]; p50Runs: number[]; failed: number }
@@ -96,8 +98,8 @@ const repo = await buildRepo();
 const server = await startServerProcess(['src/cli/main.ts', 'serve', '--repository', repo, '--host', '127.0.0.1', '--port', '0'], { LOG_LEVEL: 'info' });
 const report: Record<string, unknown> = { baseline, seconds: SECONDS, reps: REPS };
 try {
-  // Warm-up: a few seconds of traffic before anything is measured.
-  await load(server, 'text-embedding', short, 16);
+  // Warm-up: traffic at the highest concurrency before anything is measured.
+  await load(server, 'text-embedding', short, 64, 0, [], WARMUP_SECONDS);
   const served: Record<number, Repeated> = {};
   // Concurrency 1 is compared with in-process batch 1 run right after each rep (seconds apart, not
   // minutes): on a shared machine the compute time of one batch drifts by more than the 2 ms target.
@@ -114,6 +116,8 @@ try {
   };
   for (const c of CONCURRENCY) {
     console.error(`served, concurrency ${c}`);
+    // 2 s at this concurrency first: after a burst at another one, the first seconds still settle.
+    await load(server, 'text-embedding', short, c, 0, [], 2);
     served[c] = await repeated(() => load(server, 'text-embedding', short, c), c === 1 ? batch1After : c === 64 ? bestAfter : undefined);
   }
   console.error('mixed lengths');
