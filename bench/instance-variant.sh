@@ -21,7 +21,7 @@ HL=$(node -e "const b=require('fs').readFileSync('bench/.work/$1.body');console.
 L='{"url":"http://127.0.0.1:'$PORT'/v2/models/'$1'/infer","bodyFile":"bench/.work/'$1'.body","headers":{"content-type":"application/octet-stream","inference-header-content-length":"'$HL'"},"client":"'${CLIENT:-raw}'","connections":'$3',"durationSeconds":'
 $GEN node --import tsx bench/lib/load-worker.ts "${L}${WARMUP:-2}}" > /dev/null
 S0=$(curl -s localhost:$PORT/v2/models/stats)
-$GEN node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'steady', round(d.get('steady_ok_per_second',0)), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2))"
+$GEN node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'steady', round(d.get('steady_ok_per_second',0)), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2), 'status', d['status'])"
 S1=$(curl -s localhost:$PORT/v2/models/stats)
 node --import tsx bench/lib/batch-stats.ts "$S0" "$S1"
 pkill -f "port $PORT"; sleep 1

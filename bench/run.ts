@@ -44,7 +44,10 @@ function withThreads(model: BenchModel): BenchModel {
 
 interface Point {
   concurrency: number;
+  /** Median of the reps' steady-state rates. */
   throughput: number;
+  /** Median of the reps' 200s over wall time (connection set-up and the cut-off tail included), for comparison. */
+  wallThroughput: number;
   p50: number;
   p95: number;
   p99: number;
@@ -106,6 +109,7 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
     const point: Point = {
       concurrency,
       throughput: median(runs.map(rate)),
+      wallThroughput: median(runs.map((r) => r.ok / r.seconds)),
       p50: median(runs.map((r) => r.ok_ms.p50 ?? NaN)),
       p95: median(runs.map((r) => r.ok_ms.p95 ?? NaN)),
       p99: median(runs.map((r) => r.ok_ms.p99 ?? NaN)),
@@ -114,7 +118,7 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
       errors: runs.reduce((n, r) => n + r.errors, 0),
       ...(pairedBatch !== undefined ? { adjacent: { batch: pairedBatch, values: adjacent, served: runs.map((r) => (concurrency === 1 ? r.ok_ms.p50 ?? NaN : rate(r))) } } : {}),
     };
-    console.log(`    c=${concurrency}: ${fmt(point.throughput)} inf/s, p50 ${fmt(point.p50, 2)} ms, p99 ${fmt(point.p99, 2)} ms, cpu ${fmt(point.cpuPercent)}%, non-200 ${point.nonOk + point.errors}`);
+    console.log(`    c=${concurrency}: ${fmt(point.throughput)} inf/s (over wall time ${fmt(point.wallThroughput)}), p50 ${fmt(point.p50, 2)} ms, p99 ${fmt(point.p99, 2)} ms, cpu ${fmt(point.cpuPercent)}%, non-200 ${point.nonOk + point.errors}`);
     if (point.adjacent) console.log(`      (d) batch ${point.adjacent.batch} right after each rep: ${point.adjacent.values.map((v) => fmt(v, 2)).join(', ')} (served: ${point.adjacent.served.map((v) => fmt(v, 2)).join(', ')})`);
     points.push(point);
   }
@@ -205,10 +209,10 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     lines.push('', `### ${r.title}`, '');
     lines.push('(d) in-process ONNX Runtime, no HTTP:', '', '| batch | inferences/s | spread | p50 per batch (ms) |', '|---:|---:|---:|---:|');
     for (const p of r.inProcess) lines.push(`| ${p.batch} | ${fmt(p.inferencesPerSecond)} | ±${fmt(p.spreadPercent / 2, 1)}% | ${fmt(p.p50LatencyMs, 2)} |`);
-    lines.push('', '| config | concurrency | inferences/s | p50 ms | p95 ms | p99 ms | server CPU % | non-200 | peak RSS MiB |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('', '| config | concurrency | inferences/s (steady) | over wall time | p50 ms | p95 ms | p99 ms | server CPU % | non-200 | peak RSS MiB |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of r.configs) {
       for (const p of c.points) {
-        lines.push(`| (${c.key}) ${c.label} | ${p.concurrency} | ${fmt(p.throughput)} | ${fmt(p.p50, 2)} | ${fmt(p.p95, 2)} | ${fmt(p.p99, 2)} | ${fmt(p.cpuPercent)} | ${p.nonOk + p.errors} | ${fmt(c.peakRssMiB)} |`);
+        lines.push(`| (${c.key}) ${c.label} | ${p.concurrency} | ${fmt(p.throughput)} | ${fmt(p.wallThroughput)} | ${fmt(p.p50, 2)} | ${fmt(p.p95, 2)} | ${fmt(p.p99, 2)} | ${fmt(p.cpuPercent)} | ${p.nonOk + p.errors} | ${fmt(c.peakRssMiB)} |`);
       }
     }
     const a = r.configs.find((c) => c.key === 'a');
@@ -292,10 +296,10 @@ function resultsFromLog(text: string): ModelResult[] {
       model.configs.push(config);
       continue;
     }
-    m = /^ {4}c=(\d+): ([\d.—]+) inf\/s, p50 ([\d.—]+) ms, p99 ([\d.—]+) ms, cpu ([\d.—]+)%/.exec(line);
+    m = /^ {4}c=(\d+): ([\d.—]+) inf\/s(?: \(over wall time ([\d.—]+)\))?, p50 ([\d.—]+) ms, p99 ([\d.—]+) ms, cpu ([\d.—]+)%/.exec(line);
     if (m && config) {
-      const n = (v: string) => (v === '—' ? NaN : Number(v));
-      config.points.push({ concurrency: Number(m[1]), throughput: n(m[2]!), p50: n(m[3]!), p95: NaN, p99: n(m[4]!), cpuPercent: n(m[5]!), nonOk: 0, errors: 0 });
+      const n = (v: string | undefined) => (v === undefined || v === '—' ? NaN : Number(v));
+      config.points.push({ concurrency: Number(m[1]), throughput: n(m[2]), wallThroughput: n(m[3]), p50: n(m[4]), p95: NaN, p99: n(m[5]), cpuPercent: n(m[6]), nonOk: 0, errors: 0 });
       continue;
     }
     m = /^ {6}\(d\) batch (\d+) right after each rep: ([\d., —]+) \(served: ([\d., —]+)\)/.exec(line);

@@ -2,8 +2,15 @@
  * Learns how long a batch takes by its size, for admission, expiry and Retry-After. A batch of 64
  * can take ten times one of 4; a single average over mixed sizes swings with the mix and, made
  * pessimistic enough to be safe, refuses too much. So times are smoothed per size class (powers of
- * two), each with its mean deviation, as TCP smooths round trips; a class not seen yet is scaled
- * from the nearest one that has been.
+ * two), each with its mean deviation, as TCP smooths round trips.
+ *
+ * A batch is assumed to cost at most its rows times the per-row time of a smaller batch (that is what
+ * batching is for), so a class's figure is capped by every smaller class measured since it was, scaled
+ * by rows. Without the cap a stale figure traps the scheduler: one slow batch of 64 (cold caches, a busy
+ * machine) made admission refuse whatever would join a batch that large, only batches of 32 ran from
+ * then on, and the 64 class was never measured again (at concurrency 64 with a 250 ms queue timeout:
+ * 87% refused while answers took 100 ms). A class with nothing measured at or below it takes the
+ * nearest larger one as it is.
  */
 const CLASSES = 16;
 
@@ -11,6 +18,11 @@ export class BatchTimer {
   private readonly meanUs = new Float64Array(CLASSES);
   private readonly deviationUs = new Float64Array(CLASSES);
   private readonly samples = new Uint32Array(CLASSES);
+  /** Mean rows of the batches measured in each class, for scaling by rows. */
+  private readonly meanRows = new Float64Array(CLASSES);
+  /** When each class was last measured, counted in batches. */
+  private readonly lastBatch = new Float64Array(CLASSES);
+  private batches = 0;
   private seen = false;
 
   /** True once any batch has been timed. */
@@ -23,11 +35,14 @@ export class BatchTimer {
     if (this.samples[c] === 0) {
       this.meanUs[c] = us;
       this.deviationUs[c] = us / 4;
+      this.meanRows[c] = rows;
     } else {
       this.deviationUs[c] = 0.75 * this.deviationUs[c]! + 0.25 * Math.abs(us - this.meanUs[c]!);
       this.meanUs[c] = 0.875 * this.meanUs[c]! + 0.125 * us;
+      this.meanRows[c] = 0.875 * this.meanRows[c]! + 0.125 * rows;
     }
     this.samples[c]!++;
+    this.lastBatch[c] = ++this.batches;
     this.seen = true;
   }
 
@@ -44,15 +59,13 @@ export class BatchTimer {
   private estimate(rows: number, deviations: number): number {
     if (!this.seen) return 0;
     const c = sizeClass(rows);
-    if (this.samples[c]! > 0) return this.meanUs[c]! + deviations * this.deviationUs[c]!;
-    // The nearest timed class, scaled by size: per-row cost is roughly constant above that.
-    for (let d = 1; d < CLASSES; d++) {
-      for (const n of [c - d, c + d]) {
-        if (n < 0 || n >= CLASSES || this.samples[n] === 0) continue;
-        const scale = n < c ? 2 ** (c - n) : 1;
-        return (this.meanUs[n]! + deviations * this.deviationUs[n]!) * scale;
-      }
+    const timeOf = (n: number) => this.meanUs[n]! + deviations * this.deviationUs[n]!;
+    let best = this.samples[c]! > 0 ? timeOf(c) : Number.POSITIVE_INFINITY;
+    for (let n = 0; n < c; n++) {
+      if (this.samples[n]! > 0 && this.lastBatch[n]! > this.lastBatch[c]!) best = Math.min(best, timeOf(n) * (Math.max(1, rows) / Math.max(1, this.meanRows[n]!)));
     }
+    if (best !== Number.POSITIVE_INFINITY) return best;
+    for (let n = c + 1; n < CLASSES; n++) if (this.samples[n]! > 0) return timeOf(n);
     return 0;
   }
 }

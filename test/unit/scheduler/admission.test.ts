@@ -20,9 +20,23 @@ test('batch timer: estimates by batch size, scales an unseen size from the neare
   // 40 rows are in the 64 class; 3 rows (class 4) were never seen: the nearest seen class is 1 or 2
   // classes away: from below it scales by the size ratio of the classes (pessimistic).
   assert.ok(Math.abs(t.expectedUs(40) - mean64) < 1);
-  assert.equal(t.expectedUs(2), 2000, 'class 2 from class 1, twice the rows');
-  assert.equal(t.expectedUs(3), 4000, 'class 4 from class 1 (nearest below), four times');
+  assert.equal(t.expectedUs(2), 2000, 'size 2 (never seen) from size 1 (measured), twice the rows');
+  assert.equal(t.expectedUs(3), 3000, 'size 3 (never seen) from size 1, three times the rows');
   assert.ok(Math.abs(t.expectedUs(128) - 2 * mean64) < 1, 'above every seen size: scaled up from the largest');
+});
+
+test('batch timer: a stale figure for large batches is capped by the smaller batches measured since, scaled by rows', () => {
+  const t = new BatchTimer();
+  // One slow batch of 64 (a cold start), then only batches of 32 at 47 ms: the 64 figure is stale.
+  t.record(64, 400_000);
+  for (let i = 0; i < 50; i++) t.record(32, 47_000);
+  assert.ok(Math.abs(t.expectedUs(64) - 94_000) < 1, `64 rows: twice the 32-row time, not the stale 400 ms (${t.expectedUs(64)})`);
+  assert.ok(t.budgetUs(64) < 100_000);
+  // Once batches of 64 are measured again their own figure counts, even where it exceeds the linear cap.
+  for (let i = 0; i < 50; i++) t.record(64, 120_000);
+  assert.ok(Math.abs(t.expectedUs(64) - 120_000) < 1000, `fresh 64-row figure: ${t.expectedUs(64)}`);
+  // A smaller class measured before it does not cap it.
+  assert.ok(Math.abs(t.expectedUs(48) - 120_000) < 1000);
 });
 
 test('scheduler: admission uses the time of a batch the size of the one a request will join', async () => {
