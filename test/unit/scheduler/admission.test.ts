@@ -144,3 +144,34 @@ test('scheduler: a refusal before the body is read when the deadline is out of r
   await flush();
   assert.equal(h.batcher.refusesBeforeBody(0), 'MP_QUEUE_TIMEOUT', 'one ahead: 9 ms > 7 ms');
 });
+
+test('scheduler: one slow large batch does not keep admission from forming large batches afterwards', async () => {
+  const h = harness({ max_batch_size: 8, dynamic_batching: { default_queue_policy: { default_timeout_us: 30_000 } } });
+  const run = async (us: number) => {
+    h.clock.advance(us);
+    h.instances[0]!.finishNext();
+    await flush();
+  };
+  // A cold start: one row takes 2 ms, then a batch of 8 takes 100 ms (more than three timeouts).
+  h.submit(1);
+  for (let t = 2; t < 10; t++) h.submit(t);
+  await run(2000);
+  await run(100_000);
+  // Then batches of 4 rows take 4 ms, again and again.
+  for (let k = 0; k < 5; k++) {
+    h.submit(10 + k * 5);
+    for (let t = 1; t < 5; t++) h.submit(10 + k * 5 + t);
+    await run(1000);
+    await run(4000);
+  }
+  // Five requests queue behind a lone one: the fifth makes a batch of 5 rows, the size class of the stale
+  // 100 ms figure. Batches of 4 have taken 4 ms since, so 5 rows take about 5 ms: all admitted.
+  h.submit(50);
+  const queued = [51, 52, 53, 54, 55].map((t) => h.submit(t));
+  await flush();
+  for (const q of queued) assert.equal(q.error, undefined, String(q.error));
+  await run(1000);
+  await run(5000);
+  assert.ok(queued.every((q) => q.settled && q.outputs));
+  assert.deepEqual(h.batchTags().slice(-2), [[50], [51, 52, 53, 54, 55]]);
+});
