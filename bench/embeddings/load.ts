@@ -10,7 +10,7 @@
  * keep-alive sockets (raw-http-client.ts) and reads only the status line and Content-Length.
  */
 import { readFileSync } from 'node:fs';
-import { percentile, steadyRatePerSecond } from '../lib/stats.js';
+import { percentile, steadyRampMs, steadyRatePerSecond } from '../lib/stats.js';
 import { Prng } from '../../test/helpers/prng.js';
 import { RawHttpConnection, postRequest } from '../lib/raw-http-client.js';
 
@@ -68,6 +68,6 @@ console.log(JSON.stringify({
   ok, failed, seconds, wallPerSecond: ok / seconds,
   // The closed loop's steady state: connection set-up, the first partial batches and the drain after
   // the deadline are not what the server sustains (bench/lib/stats.ts steadyRatePerSecond).
-  perSecond: steadyRatePerSecond(completedMs, Math.min(500, (spec.seconds * 1000) / 4), spec.seconds * 1000), p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95),
+  perSecond: steadyRatePerSecond(completedMs, steadyRampMs(spec.seconds), spec.seconds * 1000), p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95),
   cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, ok + failed),
 }));

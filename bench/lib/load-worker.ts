@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { runClosedLoop } from './closed-loop.js';
 import { runOpenLoop } from './open-loop.js';
-import { steadyRatePerSecond } from './stats.js';
+import { steadyRampMs, steadyRatePerSecond } from './stats.js';
 
 export interface LoadSpec {
   url: string;
@@ -75,20 +75,22 @@ if (spec.ratePerSecond) {
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
 }
-const rampMs = Math.min(500, (spec.durationSeconds * 1000) / 4);
-if (spec.client !== 'autocannon') {
-  const result = await runClosedLoop({ ...spec, body });
-  const out: LoadResult = {
-    requests: result.okMs.length + result.refusedMs.length,
-    ok: result.okMs.length,
-    status: result.status,
-    errors: result.errors,
-    seconds: result.seconds,
-    steady_ok_per_second: steadyRatePerSecond(result.okCompletedMs, rampMs, result.deadlineMs),
-    ok_ms: summary(result.okMs),
-    refused_ms: { ...summary(result.refusedMs), count: result.refusedMs.length },
+/** A closed loop's result line, whichever client ran it; `untilMs` is when its clients stopped sending, if known. */
+function closedLoopResult(okMs: number[], refusedMs: number[], okCompletedMs: number[], status: Record<string, number>, errors: number, seconds: number, untilMs?: number): LoadResult {
+  return {
+    requests: okMs.length + refusedMs.length,
+    ok: okMs.length,
+    status,
+    errors,
+    seconds,
+    steady_ok_per_second: steadyRatePerSecond(okCompletedMs, steadyRampMs(spec.durationSeconds), untilMs),
+    ok_ms: summary(okMs),
+    refused_ms: { ...summary(refusedMs), count: refusedMs.length },
   };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+if (spec.client !== 'autocannon') {
+  const r = await runClosedLoop({ ...spec, body });
+  process.stdout.write(`${JSON.stringify(closedLoopResult(r.okMs, r.refusedMs, r.okCompletedMs, r.status, r.errors, r.seconds, r.deadlineMs))}\n`);
   process.exit(0);
 }
 const okLatencies: number[] = [];
@@ -118,15 +120,6 @@ instance.on('response', (_client, statusCode, _bytes, ms) => {
 });
 function report(result: { errors: number; timeouts: number }): void {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const out: LoadResult = {
-    requests: okLatencies.length + refusedLatencies.length,
-    ok: okLatencies.length,
-    status,
-    errors: result.errors + result.timeouts,
-    seconds,
-    steady_ok_per_second: steadyRatePerSecond(okCompletedMs, rampMs),
-    ok_ms: summary(okLatencies),
-    refused_ms: { ...summary(refusedLatencies), count: refusedLatencies.length },
-  };
+  const out = closedLoopResult(okLatencies, refusedLatencies, okCompletedMs, status, result.errors + result.timeouts, seconds);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -19,6 +19,11 @@ export function spreadPercent(values: readonly number[]): number {
   return m === 0 ? 0 : ((Math.max(...values) - Math.min(...values)) / m) * 100;
 }
 
+/** The ramp a closed-loop run of `seconds` leaves out of its steady-state rate: 0.5 s, or a quarter of a shorter run. */
+export function steadyRampMs(seconds: number): number {
+  return Math.min(500, (seconds * 1000) / 4);
+}
+
 /**
  * Steady-state completions per second: the least-squares slope of the completion count against the
  * completion time, over the completions after `rampMs` from the first one. A closed loop's first

@@ -23,11 +23,10 @@ export class BatchTimer {
   /** When each class was last measured, counted in batches. */
   private readonly lastBatch = new Float64Array(CLASSES);
   private batches = 0;
-  private seen = false;
 
   /** True once any batch has been timed. */
   get known(): boolean {
-    return this.seen;
+    return this.batches > 0;
   }
 
   record(rows: number, us: number): void {
@@ -43,7 +42,6 @@ export class BatchTimer {
     }
     this.samples[c]!++;
     this.lastBatch[c] = ++this.batches;
-    this.seen = true;
   }
 
   /** Expected time of a batch of `rows` (0 before any batch has run). */
@@ -57,7 +55,7 @@ export class BatchTimer {
   }
 
   private estimate(rows: number, deviations: number): number {
-    if (!this.seen) return 0;
+    if (this.batches === 0) return 0;
     const c = sizeClass(rows);
     const timeOf = (n: number) => this.meanUs[n]! + deviations * this.deviationUs[n]!;
     let best = this.samples[c]! > 0 ? timeOf(c) : Number.POSITIVE_INFINITY;
