@@ -149,20 +149,25 @@ function copyRows(src: TensorData, dst: TensorData, rows: number, srcRow: number
 
 /**
  * Slices each request's rows back out of the batch outputs (views, not copies, unless an output is
- * trimmed along a padded dimension) and answers the request. Returns how many were answered.
+ * trimmed along a padded dimension) and answers the requests `first` to `end` (exclusive). Returns
+ * how many were answered.
  */
 export function scatterOutputs(
   layout: BatchLayout,
   requests: readonly InferenceRequest[],
   outputs: TensorMap,
   batchPadLengths: readonly number[],
+  first = 0,
+  end = requests.length,
 ): number {
   let answered = 0;
   if (requests.length === 1 && layout.trimmedOutputs.size === 0) {
-    return requests[0]!.resolve(pick(outputs, requests[0]!.outputNames)) ? 1 : 0;
+    return first === 0 && end > 0 && requests[0]!.resolve(pick(outputs, requests[0]!.outputNames)) ? 1 : 0;
   }
   let offset = 0;
-  for (const r of requests) {
+  for (let i = 0; i < first; i++) offset += requests[i]!.batchSize;
+  for (let i = first; i < end; i++) {
+    const r = requests[i]!;
     const mine: TensorMap = new Map();
     for (const name of r.outputNames ?? layout.outputNames) {
       const t = outputs.get(name);

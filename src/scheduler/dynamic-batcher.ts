@@ -13,6 +13,8 @@ import { noopSchedulerStats, type SchedulerStats } from './stats.js';
 const QUEUED = 1;
 const RUNNING = 2;
 const NO_DEADLINE = Number.POSITIVE_INFINITY;
+/** Requests of a finished batch answered per event-loop turn (see answerInSlices). */
+const ANSWER_SLICE = 8;
 
 /**
  * The per-model-version scheduler, modelled on Triton's dynamic batcher: priority queues with
@@ -36,6 +38,8 @@ export class DynamicBatcher {
   private readonly running: Array<{ startUs: number; rows: number }> = [];
   private closed = false;
   private pumpDeferred = false;
+  /** Finished batches whose answers are still going out, a slice per event-loop turn. */
+  private answering = 0;
   /**
    * For the adaptive queue delay: the most rows in the system (queued + running: about how many
    * clients are active) since the last batch was sent, and when an instance last freed up.
@@ -124,14 +128,14 @@ export class DynamicBatcher {
   /** Seconds a refused client should wait before retrying: the time to work off the current queue. */
   retryAfterSeconds(): number {
     const maxBatch = Math.max(1, this.policy.maxBatchSize);
-    const rows = this.liveRows.reduce((a, b) => a + b, 0);
+    const rows = this.queuedRows();
     const waves = Math.ceil(rows / (maxBatch * this.pool.size));
     return Math.max(1, Math.ceil((waves * this.fullBatchBudgetUs()) / 1e6));
   }
 
   /** Resolves when nothing is queued or running. */
   whenIdle(): Promise<void> {
-    if (this.totalLive === 0 && this.pool.busy === 0) return Promise.resolve();
+    if (this.totalLive === 0 && this.pool.busy === 0 && this.answering === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -154,7 +158,9 @@ export class DynamicBatcher {
    */
   private schedulePump(): void {
     const defer = this.clock.defer;
-    if (!defer) return this.pump();
+    // Waiting cannot grow a batch that is already full; under overload the turn it waits for is
+    // spent refusing what arrived meanwhile, with the instance idle.
+    if (!defer || (this.pool.hasIdle() && this.queuedRows() >= this.rowsPerBatch)) return this.pump();
     if (this.pumpDeferred) return;
     this.pumpDeferred = true;
     defer(() => {
@@ -281,11 +287,7 @@ export class DynamicBatcher {
           r.computeUs = computeUs;
           r.batchRows = rows;
         }
-        try {
-          scatterOutputs(this.layout, requests, outputs, padLengths);
-        } catch (err) {
-          this.failBatch(requests, err);
-        }
+        this.answerInSlices(requests, outputs, padLengths, 0);
         this.stats.batchExecuted(rows, requests.length, {
           inputUs: inferStartUs - startUs,
           inferUs,
@@ -301,6 +303,30 @@ export class DynamicBatcher {
         this.notifyIfIdle();
       },
     );
+  }
+
+  /**
+   * Answers a finished batch ANSWER_SLICE requests at a time, letting the I/O received meanwhile be
+   * handled between slices (Clock.defer). Each answer runs the request's response path on this
+   * thread; 64 of them at once held the event loop for milliseconds (more while the instance thread
+   * shares its core), and every refusal and arrival waited behind them.
+   */
+  private answerInSlices(requests: readonly InferenceRequest[], outputs: TensorMap, padLengths: readonly number[], first: number): void {
+    const defer = this.clock.defer;
+    const end = defer ? Math.min(requests.length, first + ANSWER_SLICE) : requests.length;
+    try {
+      scatterOutputs(this.layout, requests, outputs, padLengths, first, end);
+    } catch (err) {
+      this.failBatch(requests, err);
+      return;
+    }
+    if (end >= requests.length || !defer) return;
+    this.answering++;
+    defer(() => {
+      this.answering--;
+      this.answerInSlices(requests, outputs, padLengths, end);
+      this.notifyIfIdle();
+    });
   }
 
   private batchEnded(run: { startUs: number; rows: number }): void {
@@ -328,9 +354,7 @@ export class DynamicBatcher {
     // With an instance free, a request may still make it: only one already past its deadline goes.
     // Otherwise it needs a batch's time: of the batch the queue would make now.
     const idle = this.pool.hasIdle();
-    let queuedRows = 0;
-    for (const rows of this.liveRows) queuedRows += rows;
-    const slackUs = this.batchTimer.budgetUs(Math.min(queuedRows, this.rowsPerBatch));
+    const slackUs = this.batchTimer.budgetUs(Math.min(this.queuedRows(), this.rowsPerBatch));
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
@@ -364,11 +388,15 @@ export class DynamicBatcher {
     return rows;
   }
 
-  /** Rows queued or running now. */
-  private loadRows(): number {
-    let rows = this.runningRows();
+  private queuedRows(): number {
+    let rows = 0;
     for (const r of this.liveRows) rows += r;
     return rows;
+  }
+
+  /** Rows queued or running now. */
+  private loadRows(): number {
+    return this.runningRows() + this.queuedRows();
   }
 
   /**
@@ -418,7 +446,7 @@ export class DynamicBatcher {
   }
 
   private notifyIfIdle(): void {
-    if (this.totalLive !== 0 || this.pool.busy !== 0 || this.idleWaiters.length === 0) return;
+    if (this.totalLive !== 0 || this.pool.busy !== 0 || this.answering !== 0 || this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

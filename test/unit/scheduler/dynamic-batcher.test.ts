@@ -376,3 +376,31 @@ test('scheduler: without adaptive queue delay the delay counts from the oldest r
   await flush();
   assert.deepEqual(h.batchTags(), [[1]]);
 });
+
+test('scheduler: a finished batch is answered a slice per event-loop turn, with the rows each request sent', async () => {
+  const h = harness({ max_batch_size: 20 }, 1, [2], new FakeClock({ deferring: true }));
+  const outcomes = Array.from({ length: 20 }, (_, i) => h.submit(i + 1));
+  h.clock.runDeferred();
+  assert.equal(h.batchTags().length, 1);
+  let idle = false;
+  void h.batcher.whenIdle().then(() => (idle = true));
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.deepEqual(outcomes.map((o) => o.settled), outcomes.map((_, i) => i < 8), 'the first slice only, until the turn\'s I/O is handled');
+  assert.equal(idle, false, 'not idle while answers are still going out');
+  h.clock.runDeferred();
+  await flush();
+  assert.ok(outcomes.every((o) => o.settled && o.outputs));
+  for (const [i, o] of outcomes.entries()) {
+    assert.deepEqual([...(o.outputs!.get('out_x')!.data as Float32Array)].map((v) => Math.round(v * 100) / 100), [i + 1, i + 1.01]);
+  }
+  assert.equal(idle, true);
+});
+
+test('scheduler: a full batch is sent at once, without waiting for the turn that lets more requests join', () => {
+  const h = harness({ max_batch_size: 4 }, 1, [2], new FakeClock({ deferring: true }));
+  for (const t of [1, 2, 3]) h.submit(t);
+  assert.deepEqual(h.batchTags(), [], 'not full: waits for the turn');
+  h.submit(4);
+  assert.deepEqual(h.batchTags(), [[1, 2, 3, 4]]);
+});
