@@ -101,10 +101,52 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const log = logger === false ? silentLogger : logger;
   checkAuthOptions(options.adminToken, options.authInference ?? false);
   const manager = await openModels(options.repository, log);
+  // What has been started so far, stopped in this order by close() and by a failed start: instance
+  // threads, pipeline workers and the queue would otherwise keep the process alive after the error
+  // (a CLI that printed EADDRINUSE and then hung).
+  const parts: StartedParts = { manager };
+  try {
+    return await startServing(options, logger, log, parts);
+  } catch (err) {
+    await stopParts(parts).catch((closeErr: unknown) => log.warn({ err: closeErr }, 'cleanup after a failed start'));
+    throw err;
+  }
+}
+
+interface StartedParts {
+  readonly manager: ModelManager;
+  server?: FastifyInstance;
+  tracing?: ReturnType<typeof startTracing>;
+  stopControl?: () => Promise<void>;
+  stopWorkers?: () => Promise<void>;
+  closeQueue?: () => Promise<void>;
+  closeSearch?: () => void;
+  closeUseLite?: () => Promise<void>;
+}
+
+/**
+ * Workers finish their runs while the models are still loaded; then HTTP drains and the models unload
+ * (the server's onClose hook; without a server, the manager directly); the queue closes after HTTP
+ * (pipeline routes may still be answering until then).
+ */
+async function stopParts(p: StartedParts): Promise<void> {
+  await p.stopWorkers?.();
+  if (p.server) await p.server.close();
+  else await p.manager.unloadAll();
+  await p.stopControl?.();
+  await p.closeQueue?.();
+  p.closeSearch?.();
+  await p.closeUseLite?.();
+  await p.tracing?.shutdown();
+}
+
+async function startServing(options: AppOptions, logger: Logger | false, log: LifecycleLogger, parts: StartedParts): Promise<RunningApp> {
+  const { manager } = parts;
   let accepting = false;
   const metrics = servingMetricsRegistry(manager);
   if (await registerGpuMetrics(metrics)) log.info({}, 'GPU metrics from nvidia-smi');
   const tracing = options.tracing ? startTracing(options.tracing) : undefined;
+  parts.tracing = tracing;
   if (tracing) log.info({ otlpEndpoint: options.tracing?.otlpEndpoint ?? 'from OTEL_EXPORTER_OTLP_* environment' }, 'tracing on');
   const control = createControlPlane(manager, metrics, log, {
     repository: options.repository,
@@ -114,6 +156,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     adminToken: options.adminToken,
     authInference: options.authInference ?? false,
   });
+  parts.stopControl = () => control.stop();
   const { controller, router, rollouts } = control;
   registerEmbeddingMetrics(manager, metrics);
   const server = buildServer(manager, {
@@ -128,6 +171,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       tracing,
     },
   });
+  parts.server = server;
   control.register(server);
   // Polling stops before the server drains, so no load starts while the models unload.
   server.addHook('preClose', async () => control.stop());
@@ -135,12 +179,11 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   registerOpenAIRoutes(server, manager);
   registerTeiRoutes(server, manager);
 
-  let stopWorkers = async (): Promise<void> => {};
-  let closeQueue = async (): Promise<void> => {};
   if (options.pipelines) {
     const p = options.pipelines;
     const loaded = await loadPipelines(p.file);
     const backend = openQueueBackend({ dataDir: p.dataDir, redisUrl: p.redisUrl });
+    parts.closeQueue = () => backend.close();
     const stats = createPipelineMetrics(metrics, backend, () => loaded.registry.names());
     registerPipelineRoutes(server, new PipelineService({ backend, registry: loaded.registry, stats }));
     // Model steps go through the server's own schedulers: pipeline work batches with online traffic.
@@ -148,19 +191,18 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       ? new PipelineWorker({ backend, registry: loaded.registry, invoker: new ServingModelInvoker(manager), stats, concurrency: p.workerConcurrency, onError: (err) => log.warn({ err }, 'pipeline worker') })
       : undefined;
     worker?.start();
+    if (worker) parts.stopWorkers = () => worker.stop({ drain: true });
     log.info({ pipelines: loaded.registry.names(), queue: p.redisUrl ? 'redis' : p.dataDir, workerConcurrency: p.workerConcurrency }, 'pipelines ready');
-    stopWorkers = async () => {
-      await worker?.stop({ drain: true });
-    };
-    closeQueue = () => backend.close();
   }
 
   // Search embeds with the served text models first (through their schedulers), USE-lite in-process as `use-lite`.
   // The app owns the USE-lite threads it starts and ends them at close; embedders passed in belong to the caller.
   const useLite = options.search && !options.search.embedders ? new UseLiteEmbedder({ onLoad: (info) => log.info(info, 'use-lite loaded') }) : undefined;
+  if (useLite) parts.closeUseLite = () => useLite.close();
   const search = options.search
     ? registerSearch(server, { ...options.search, embedders: options.search.embedders ?? [...servedTextEmbedders(manager), useLite!] })
     : undefined;
+  if (search) parts.closeSearch = () => search.close();
   const address = await server.listen({ host: options.host, port: options.port });
   await control.start();
   accepting = true;
@@ -175,9 +217,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     models: manager.statuses(),
     close: () => {
       accepting = false;
-      // Workers finish their runs while the models are still loaded; then HTTP drains, models unload,
-      // and the queue closes last (pipeline routes may still be answering until then).
-      closing ??= stopWorkers().then(() => server.close()).then(closeQueue).then(() => search?.close()).then(() => useLite?.close()).then(() => tracing?.shutdown());
+      closing ??= stopParts(parts);
       return closing;
     },
   };

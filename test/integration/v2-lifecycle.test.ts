@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { buildAddConstantModel, buildAddSubModel, buildSlowIdentityModel } from '../../scripts/lib/test-models.js';
 import { startCli, startServer } from '../helpers/start-server.js';
 import { tempRepo } from '../helpers/temp-repo.js';
@@ -217,6 +220,34 @@ test('lifecycle: SIGTERM during one keep-alive request delivers its 200 and exit
   assert.deepEqual(outputValues(res.outputs.get('y')!), [1, 2, 3, 4]);
   const exitCode = await exitAfterResponses(cli.exited);
   assert.equal(exitCode, 0, `exit after SIGTERM with an idle keep-alive connection left open: ${exitCode}`);
+});
+
+test('lifecycle: serve on a port already taken exits 1 naming the port, instead of hanging on the loaded models\' threads', { timeout: 60_000 }, async (t) => {
+  const repo = await tempRepo(t, {
+    // A worker instance: its thread alone would keep the process alive.
+    slow: { config: { name: 'slow', max_batch_size: 0, instance_kind: 'worker', onnx: { intra_op_threads: 1 } }, versions: { 1: buildSlowIdentityModel(64) } },
+  });
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as AddressInfo).port;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--repository', repo, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(repo, '.data')], {
+    cwd: join(import.meta.dirname, '../..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([exited, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running after 30 s'), 30_000)))]);
+  clearTimeout(timer);
+  assert.ok(output.includes('model slow version 1: READY'), `the model loaded first:\n${output.slice(-1500)}`);
+  assert.equal(outcome, 1, `exit status\n${output.slice(-1500)}`);
+  assert.match(output, new RegExp(`EADDRINUSE.*${port}`));
 });
 
 test('lifecycle: liveness answers while a long inference is running', async (t) => {
