@@ -186,15 +186,19 @@ export class RedisQueueBackend implements QueueBackend {
     const retryable = (options?.retryable ?? true) && !cancelling;
     const willRetry = retryable && bull.attemptsMade + 1 < (bull.opts.attempts ?? 1);
     this.#held.delete(job.token);
+    // Recorded before the job passes through BullMQ's failed state, which a status read in between
+    // would otherwise report as dead (the record is what status() reads first).
+    if (cancelling) await this.#recordCancelled(job.queue, bull, 'active');
     try {
       // A cancelled job passes through BullMQ's failed state on its way out; its reason marks it as cancelled.
       const reason = cancelling ? QUEUE_MESSAGES.cancelled : error;
       await bull.moveToFailed(retryable ? new Error(reason) : new UnrecoverableError(reason), job.token, false);
     } catch {
+      // The lease went to another worker, which sees the cancel request at its next heartbeat.
+      if (cancelling) await this.#redis.hdel(this.#keys.cancelled(job.queue), job.id);
       return 'lost';
     }
     if (cancelling) {
-      await this.#recordCancelled(job.queue, bull, 'active');
       await bull.remove().catch(() => undefined);
       await this.#redis.srem(this.#keys.cancelRequested(job.queue), job.id);
       return 'cancelled';
@@ -285,7 +289,12 @@ export class RedisQueueBackend implements QueueBackend {
     // (read the other way round, a job can show 'completed' without its result).
     const queue = this.#queue(queueName);
     const state = await queue.getJobState(id);
-    if (state === 'unknown') return null;
+    if (state === 'unknown' || state === 'failed') {
+      // A cancel may have finished between the two reads: its record is written before the job fails or goes.
+      const late = await this.#redis.hget(this.#keys.cancelled(queueName), id);
+      if (late !== null) return JSON.parse(late) as JobInfo;
+      if (state === 'unknown') return null;
+    }
     const job = await Job.fromId(queue, id);
     if (!job) return null;
     return this.#info(queueName, job, mapState(state));
