@@ -50,6 +50,8 @@ export const StepSchema = z
     }
   });
 
+const DAY_MS = 86_400_000;
+
 export const PipelineSchema = z.strictObject({
   name: NAME,
   description: z.string().optional(),
@@ -60,6 +62,15 @@ export const PipelineSchema = z.strictObject({
   /** A worker holding a run must heartbeat within this; after it the run is re-delivered. */
   leaseMs: z.int().min(100).default(30_000),
   defaultPriority: z.int().min(0).max(MAX_PRIORITY).default(100),
+  /**
+   * How long a finished run stays readable (status, result, its idempotency key) before the workers'
+   * maintenance deletes it, by how it ended; null keeps it for ever. Without it the queue only grows.
+   */
+  keepFinished: z.strictObject({
+    completedMs: z.int().min(0).nullable().default(DAY_MS),
+    cancelledMs: z.int().min(0).nullable().default(DAY_MS),
+    deadMs: z.int().min(0).nullable().default(7 * DAY_MS),
+  }).default({ completedMs: DAY_MS, cancelledMs: DAY_MS, deadMs: 7 * DAY_MS }),
 });
 
 export const PipelineFileSchema = z.strictObject({

@@ -6,9 +6,20 @@ import type { ClaimedJob, QueueBackend } from '../queue/queue-backend.js';
 import { NO_MODELS, type ModelInvoker } from './model-invoker.js';
 import type { PipelineRegistry, RegisteredPipeline } from './pipeline-registry.js';
 import { NOOP_STATS, type PipelineStats } from './pipeline-stats.js';
+import type { PipelineDefinition } from './pipeline-definition.js';
 import { executeRun, type RunEnvironment } from './run-executor.js';
 import { RunAbortedError, UnrecoverableStepError } from './step-errors.js';
 import { StepLimiter } from './step-limiter.js';
+
+/** Finished runs deleted per backend call. */
+const CLEAN_BATCH = 500;
+
+/** Half the shortest keep time, between one maintenance period and a minute: a run outlives its keep time by at most that. */
+function cleanIntervalMs(keep: PipelineDefinition['keepFinished'], periodMs: number): number {
+  const times = [keep.completedMs, keep.cancelledMs, keep.deadMs].filter((ms): ms is number => ms !== null);
+  if (times.length === 0) return Number.POSITIVE_INFINITY;
+  return Math.min(60_000, Math.max(periodMs, Math.min(...times) / 2));
+}
 
 export interface PipelineWorkerOptions {
   readonly backend: QueueBackend;
@@ -106,19 +117,36 @@ export class PipelineWorker {
     }
   }
 
-  /** Promotes due retries and recovers expired leases; any worker may do it, the backend makes it safe. */
+  /**
+   * Promotes due retries, recovers expired leases and deletes finished runs past their keep time; any
+   * worker may do it, the backend makes it safe.
+   */
   async #maintenanceLoop(): Promise<void> {
     const periodMs = Math.max(50, Math.min(...this.#pipelines.map((p) => p.definition.leaseMs)) / 2);
+    const nextCleanAt = new Map<string, number>();
     while (!this.#stopping.signal.aborted) {
       for (const p of this.#pipelines) {
         try {
           await this.#o.backend.recoverStalled(p.definition.name);
           await this.#o.backend.promoteDelayed(p.definition.name);
+          if (Date.now() >= (nextCleanAt.get(p.definition.name) ?? 0)) {
+            nextCleanAt.set(p.definition.name, Date.now() + cleanIntervalMs(p.definition.keepFinished, periodMs));
+            await this.#cleanFinished(p.definition.name, p.definition.keepFinished);
+          }
         } catch (err) {
           this.#o.onError(err);
         }
       }
       await sleep(periodMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+    }
+  }
+
+  async #cleanFinished(queue: string, keep: PipelineDefinition['keepFinished']): Promise<void> {
+    for (const [state, ms] of [['completed', keep.completedMs], ['cancelled', keep.cancelledMs], ['dead', keep.deadMs]] as const) {
+      if (ms === null) continue;
+      // A bounded batch per pass keeps one pass short; a backlog drains over the next passes.
+      let removed = CLEAN_BATCH;
+      while (removed === CLEAN_BATCH && !this.#stopping.signal.aborted) removed = await this.#o.backend.clean(queue, state, ms, CLEAN_BATCH);
     }
   }
 

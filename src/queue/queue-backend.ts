@@ -44,6 +44,8 @@ export type EnqueueOutcome =
   | { readonly status: 'full'; readonly depth: number };
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'dead' | 'cancelled';
+/** The states a job ends in, which retention removes after their keep time. */
+export type FinishedState = 'completed' | 'dead' | 'cancelled';
 
 /** A job leased to the caller by `claim`. */
 export interface ClaimedJob {
@@ -148,6 +150,11 @@ export interface QueueBackend {
   redrive(queue: string, id?: string): Promise<number>;
   listDead(queue: string, options?: { readonly limit?: number; readonly offset?: number }): Promise<JobInfo[]>;
   get(queue: string, id: string): Promise<JobInfo | null>;
+  /**
+   * Deletes up to `limit` jobs that reached `state` at least `olderThanMs` ago, with everything kept about
+   * them (checkpoints, results); returns how many (BullMQ's `Queue.clean`). Their idempotency keys are free again.
+   */
+  clean(queue: string, state: FinishedState, olderThanMs: number, limit: number): Promise<number>;
   depth(queue: string): Promise<QueueDepth>;
   /** Delivers events for `queue` published by any process; resolves once listening. */
   subscribe(queue: string, listener: QueueEventListener): Promise<() => Promise<void>>;

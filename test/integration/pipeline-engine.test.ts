@@ -141,6 +141,34 @@ for (const kind of ['sqlite', 'redis'] as const) {
     assert.equal(calls, 1);
   });
 
+  test(`${kind} pipeline: finished runs are deleted after their keep time (checkpoints and idempotency key with them); dead runs by their own`, async (t) => {
+    const p = definePipeline('keep', { retry: FAST_RETRY, leaseMs: 300, keepFinished: { completedMs: 400, deadMs: null } })
+      .step('maybe', (x) => {
+        if ((x as { fail: boolean }).fail) throw new UnrecoverableStepError('refused');
+        return x;
+      })
+      .build();
+    const e = await engine(t, kind, [p]);
+    const done = await e.service.submit('keep', { fail: false }, { idempotencyKey: 'once' });
+    const dead = await e.service.submit('keep', { fail: true });
+    assert.equal((await settled(e.service, 'keep', done.runId)).state, 'completed');
+    assert.equal((await settled(e.service, 'keep', dead.runId)).state, 'dead');
+    assert.equal((await e.service.submit('keep', { fail: false }, { idempotencyKey: 'once' })).created, false, 'kept: the key still names the run');
+    const gone = await eventually(async () => {
+      try {
+        await e.service.status('keep', done.runId);
+        return null;
+      } catch (err) {
+        return err instanceof MpError ? err : null;
+      }
+    }, 'the completed run to be deleted');
+    assert.equal(gone.code, 'MP_NOT_FOUND');
+    assert.equal((await e.backend.depth('keep')).completed, 0);
+    assert.equal((await e.service.status('keep', dead.runId)).state, 'dead', 'deadMs: null keeps the dead-letter queue');
+    const again = await e.service.submit('keep', { fail: false }, { idempotencyKey: 'once' });
+    assert.equal(again.created, true, 'the key is free once its run is deleted');
+  });
+
   test(`${kind} pipeline: cancels a running run through its step's abort signal`, async (t) => {
     let started = false;
     const p = definePipeline('cancel', { retry: FAST_RETRY, leaseMs: 300 })

@@ -6,7 +6,7 @@ import { backoffDelayMs, checkPriority, QUEUE_MESSAGES, resolveRetry } from '../
 import {
   DEFAULT_PRIORITY, unfinished,
   type CancelOutcome, type ClaimedJob, type ClaimOptions, type EnqueueOutcome, type EnqueueRequest, type FailOptions,
-  type FailOutcome, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
+  type FailOutcome, type FinishedState, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
   type QueueEventListener, type QueueEventType,
 } from '../queue-backend.js';
 import { subscribeQueueEvents } from './redis-events.js';
@@ -298,6 +298,24 @@ export class RedisQueueBackend implements QueueBackend {
     const job = await Job.fromId(queue, id);
     if (!job) return null;
     return this.#info(queueName, job, mapState(state));
+  }
+
+  async clean(queueName: string, state: FinishedState, olderThanMs: number, limit: number): Promise<number> {
+    let ids: string[];
+    if (state === 'cancelled') {
+      // Cancelled runs live in our own hash (BullMQ removed them); its entries carry their finish time.
+      const cutoff = Date.now() - olderThanMs;
+      const key = this.#keys.cancelled(queueName);
+      ids = Object.entries(await this.#redis.hgetall(key))
+        .filter(([, v]) => ((JSON.parse(v) as JobInfo).finishedAtMs ?? 0) <= cutoff)
+        .slice(0, limit)
+        .map(([id]) => id);
+      if (ids.length > 0) await this.#redis.hdel(key, ...ids);
+    } else {
+      ids = await this.#queue(queueName).clean(olderThanMs, limit, state === 'dead' ? 'failed' : 'completed');
+    }
+    if (ids.length > 0) await this.#redis.del(...ids.map((id) => this.#keys.checkpoints(queueName, id)));
+    return ids.length;
   }
 
   async depth(queueName: string): Promise<QueueDepth> {

@@ -6,7 +6,7 @@ import { backoffDelayMs, checkPriority, QUEUE_MESSAGES, resolveRetry } from '../
 import {
   DEFAULT_PRIORITY,
   type CancelOutcome, type ClaimedJob, type ClaimOptions, type EnqueueOutcome, type EnqueueRequest, type FailOptions,
-  type FailOutcome, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
+  type FailOutcome, type FinishedState, type HeartbeatOutcome, type JobInfo, type JobState, type QueueBackend, type QueueDepth,
   type QueueEventListener, type QueueEventType,
 } from '../queue-backend.js';
 import { openQueueSchema, type JobRow } from './sqlite-schema.js';
@@ -248,6 +248,20 @@ export class SqliteQueueBackend implements QueueBackend {
   async get(queue: string, id: string): Promise<JobInfo | null> {
     const row = this.#stmt('SELECT * FROM mp_jobs WHERE queue = ? AND id = ?').get(queue, id) as JobRow | undefined;
     return row ? this.#info(row) : null;
+  }
+
+  async clean(queue: string, state: FinishedState, olderThanMs: number, limit: number): Promise<number> {
+    return this.#db.transaction((): number => {
+      const ids = this.#stmt(`SELECT id FROM mp_jobs WHERE queue = ? AND state = ? AND finished_at_ms <= ? ORDER BY finished_at_ms LIMIT ?`)
+        .all(queue, state, Date.now() - olderThanMs, limit) as Array<{ id: string }>;
+      const deleteJob = this.#stmt('DELETE FROM mp_jobs WHERE id = ?');
+      const deleteCheckpoints = this.#stmt('DELETE FROM mp_checkpoints WHERE job_id = ?');
+      for (const { id } of ids) {
+        deleteCheckpoints.run(id);
+        deleteJob.run(id);
+      }
+      return ids.length;
+    }).immediate();
   }
 
   async depth(queue: string): Promise<QueueDepth> {

@@ -44,6 +44,13 @@ test('pipeline definition: a bad field is named in the error', () => {
   assert.throws(() => parsePipelineDefinition({ name: 'p', steps: [{ name: 'a' }] }), /exactly one of 'function' or 'model'/);
   assert.throws(() => parsePipelineDefinition({ name: 'p', steps: [{ name: 'a', function: 'f', typo: 1 }] }), /typo/);
   assert.throws(() => parsePipelineDefinition({ name: 'p', maxQueued: 0, steps: [{ name: 'a', function: 'f' }] }), /maxQueued/);
+  assert.throws(() => parsePipelineDefinition({ name: 'p', keepFinished: { completedMs: -1 }, steps: [{ name: 'a', function: 'f' }] }), /keepFinished\.completedMs/);
+});
+
+test('pipeline definition: finished runs are kept a day (dead ones a week) unless told otherwise', () => {
+  const def = parsePipelineDefinition({ name: 'p', keepFinished: { deadMs: null }, steps: [{ name: 'a', function: 'f' }] });
+  assert.deepEqual(def.keepFinished, { completedMs: 86_400_000, cancelledMs: 86_400_000, deadMs: null });
+  assert.deepEqual(parsePipelineDefinition({ name: 'p', steps: [{ name: 'a', function: 'f' }] }).keepFinished, { completedMs: 86_400_000, cancelledMs: 86_400_000, deadMs: 604_800_000 });
 });
 
 test('pipeline builder: builds the same definition the JSON form parses to', () => {
