@@ -36,6 +36,9 @@ const OVERLOAD = option('overload', 'wide');
  * which was 2.9 batches on the machine where a 64-row batch took 87 ms and 1.6 on one where it took 160.
  */
 const OVERLOAD_TIMEOUT = option('overload-timeout-ms', 'auto');
+if (OVERLOAD_TIMEOUT !== 'auto' && !(Number.isInteger(Number(OVERLOAD_TIMEOUT)) && Number(OVERLOAD_TIMEOUT) > 0)) {
+  throw new Error(`--overload-timeout-ms must be 'auto' or a positive whole number of milliseconds, not '${OVERLOAD_TIMEOUT}'`);
+}
 /** Which served configurations to sweep (a,b,c,e); `none` runs only (d) and the overload test. */
 const CONFIGS = option('configs', 'a,b,c,e').split(',');
 const OUT = option('out', 'docs/bench');
