@@ -144,7 +144,7 @@ export class PipelineWorker {
   async #cleanFinished(queue: string, keep: PipelineDefinition['keepFinished']): Promise<void> {
     for (const [state, ms] of [['completed', keep.completedMs], ['cancelled', keep.cancelledMs], ['dead', keep.deadMs]] as const) {
       if (ms === null) continue;
-      // A bounded batch per pass keeps one pass short; a backlog drains over the next passes.
+      // In batches, each its own transaction: a large backlog never holds the queue's write lock for long.
       let removed = CLEAN_BATCH;
       while (removed === CLEAN_BATCH && !this.#stopping.signal.aborted) removed = await this.#o.backend.clean(queue, state, ms, CLEAN_BATCH);
     }
