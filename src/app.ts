@@ -117,6 +117,7 @@ interface StartedParts {
   readonly manager: ModelManager;
   server?: FastifyInstance;
   tracing?: ReturnType<typeof startTracing>;
+  /** Only for a start that failed before the server existed: the server's preClose hook stops it otherwise. */
   stopControl?: () => Promise<void>;
   stopWorkers?: () => Promise<void>;
   closeQueue?: () => Promise<void>;
@@ -125,15 +126,18 @@ interface StartedParts {
 }
 
 /**
- * Workers finish their runs while the models are still loaded; then HTTP drains and the models unload
- * (the server's onClose hook; without a server, the manager directly); the queue closes after HTTP
- * (pipeline routes may still be answering until then).
+ * Workers finish their runs while the models are still loaded; then repository polling stops and the
+ * models unload (the server's preClose and onClose hooks, after HTTP drains; without a server, here);
+ * the queue closes after HTTP (pipeline routes may still be answering until then).
  */
 async function stopParts(p: StartedParts): Promise<void> {
   await p.stopWorkers?.();
-  if (p.server) await p.server.close();
-  else await p.manager.unloadAll();
-  await p.stopControl?.();
+  if (p.server) {
+    await p.server.close();
+  } else {
+    await p.stopControl?.();
+    await p.manager.unloadAll();
+  }
   await p.closeQueue?.();
   p.closeSearch?.();
   await p.closeUseLite?.();
