@@ -16,6 +16,16 @@ const NO_DEADLINE = Number.POSITIVE_INFINITY;
 /** Requests of a finished batch answered per event-loop turn (see answerInSlices). */
 const ANSWER_SLICE = 8;
 
+/** A batch whose outputs are back, while its answers go out. */
+interface FinishedBatch {
+  readonly requests: readonly InferenceRequest[];
+  readonly outputs: TensorMap;
+  readonly padLengths: readonly number[];
+  readonly rows: number;
+  /** When the outputs came back: the answer phase is timed from here. */
+  readonly computedAtUs: number;
+}
+
 /**
  * The per-model-version scheduler, modelled on Triton's dynamic batcher: priority queues with
  * bounded size and deadlines, batches formed from the queue heads whenever an instance is idle,
@@ -34,6 +44,12 @@ export class DynamicBatcher {
   private nextDeadlineUs = NO_DEADLINE;
   /** Batch execution times by size, for deadline admission, expiry and Retry-After. */
   private readonly batchTimer = new BatchTimer();
+  /**
+   * How long a finished batch takes to be answered (its last slice out), by size. A deadline bounds
+   * the answer, and under overload the slices share the event loop with every arrival: tens of
+   * milliseconds that admission and expiry must leave room for, or admitted answers come late.
+   */
+  private readonly answerTimer = new BatchTimer();
   /** The batches running now (one per busy instance): start time and rows. */
   private readonly running: Array<{ startUs: number; rows: number }> = [];
   private closed = false;
@@ -62,9 +78,10 @@ export class DynamicBatcher {
     this.liveCount = policy.levels.map(() => 0);
     this.liveRows = policy.levels.map(() => 0);
     this.rowsPerBatch = policy.dynamic ? policy.maxBatchSize : 1;
+    // The next batch is pumped from the finished run's own callback (dispatch), once its time is
+    // recorded: formed here, it would be formed and admitted against an estimate one batch stale.
     pool.onIdle = () => {
       this.lastFreedAtUs = this.clock.nowUs();
-      this.schedulePump();
     };
   }
 
@@ -95,7 +112,10 @@ export class DynamicBatcher {
     const load = this.loadRows();
     if (load > this.peakLoadRows) this.peakLoadRows = load;
     // A first check at the earliest moment it could be too late (expire() refines it).
-    if (req.deadlineUs > 0 && req.deadlineUs - this.fullBatchBudgetUs() < this.nextDeadlineUs) this.nextDeadlineUs = req.deadlineUs - this.fullBatchBudgetUs();
+    if (req.deadlineUs > 0) {
+      const lastStartUs = req.deadlineUs - this.fullBatchBudgetUs() - this.answerTimer.budgetUs(this.rowsPerBatch);
+      if (lastStartUs < this.nextDeadlineUs) this.nextDeadlineUs = lastStartUs;
+    }
     this.schedulePump();
     return null;
   }
@@ -172,7 +192,9 @@ export class DynamicBatcher {
   /** Forms and dispatches batches while an instance is idle and the policy says send. */
   pump(): void {
     let now = this.clock.nowUs();
-    if (now >= this.nextDeadlineUs) this.expire(now);
+    // A batch about to form from a backlog is the moment to drop what can only be answered late
+    // (expire() is lenient otherwise, and its next check may be set for the deadline itself).
+    if (now >= this.nextDeadlineUs || (this.pool.hasIdle() && this.queuedRows() > this.rowsPerBatch)) this.expire(now);
     while (this.totalLive > 0 && this.pool.hasIdle()) {
       const waitUs = this.formBatch(now);
       if (waitUs > 0) {
@@ -281,13 +303,14 @@ export class DynamicBatcher {
         const inferUs = inferEndUs - inferStartUs;
         const computeUs = inferEndUs - startUs;
         this.batchTimer.record(rows, computeUs);
+        this.schedulePump();
         this.stats.outputsComputed(outputs);
         // Requests learn their compute time before they are answered (for logs and traces).
         for (const r of requests) {
           r.computeUs = computeUs;
           r.batchRows = rows;
         }
-        this.answerInSlices(requests, outputs, padLengths, 0);
+        this.answerInSlices({ requests, outputs, padLengths, rows, computedAtUs: inferEndUs }, 0);
         this.stats.batchExecuted(rows, requests.length, {
           inputUs: inferStartUs - startUs,
           inferUs,
@@ -298,6 +321,7 @@ export class DynamicBatcher {
       },
       (err: unknown) => {
         this.batchEnded(run);
+        this.schedulePump();
         batchSpan?.end();
         this.failBatch(requests, err);
         this.notifyIfIdle();
@@ -311,20 +335,24 @@ export class DynamicBatcher {
    * thread; 64 of them at once held the event loop for milliseconds (more while the instance thread
    * shares its core), and every refusal and arrival waited behind them.
    */
-  private answerInSlices(requests: readonly InferenceRequest[], outputs: TensorMap, padLengths: readonly number[], first: number): void {
+  private answerInSlices(batch: FinishedBatch, first: number): void {
+    const { requests } = batch;
     const defer = this.clock.defer;
     const end = defer ? Math.min(requests.length, first + ANSWER_SLICE) : requests.length;
     try {
-      scatterOutputs(this.layout, requests, outputs, padLengths, first, end);
+      scatterOutputs(this.layout, requests, batch.outputs, batch.padLengths, first, end);
     } catch (err) {
       this.failBatch(requests, err);
       return;
     }
-    if (end >= requests.length || !defer) return;
+    if (end >= requests.length || !defer) {
+      this.answerTimer.record(batch.rows, this.clock.nowUs() - batch.computedAtUs);
+      return;
+    }
     this.answering++;
     defer(() => {
       this.answering--;
-      this.answerInSlices(requests, outputs, padLengths, end);
+      this.answerInSlices(batch, end);
       this.notifyIfIdle();
     });
   }
@@ -351,16 +379,21 @@ export class DynamicBatcher {
    */
   private expire(nowUs: number): void {
     let next = NO_DEADLINE;
-    // With an instance free, a request may still make it: only one already past its deadline goes.
-    // Otherwise it needs a batch's time: of the batch the queue would make now.
-    const idle = this.pool.hasIdle();
-    const slackUs = this.batchTimer.budgetUs(Math.min(this.queuedRows(), this.rowsPerBatch));
+    // With an instance free and room in its batch for everyone queued, a request may as well run
+    // late: no one would take its place, so only one already past its deadline goes. Otherwise it
+    // needs a batch's time and its answers' (of the batch the queue would make now): under overload
+    // batches form the moment an instance frees, and a request that can only be answered late gives
+    // its place to one that can still be answered in time.
+    const queuedRows = this.queuedRows();
+    const lenient = this.pool.hasIdle() && queuedRows <= this.rowsPerBatch;
+    const batchRows = Math.min(queuedRows, this.rowsPerBatch);
+    const slackUs = this.batchTimer.budgetUs(batchRows) + this.answerTimer.budgetUs(batchRows);
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
         if (r.settled || r.deadlineUs === 0) continue;
         const lastStartUs = r.deadlineUs - slackUs;
-        if ((idle ? r.deadlineUs : lastStartUs) <= nowUs) {
+        if ((lenient ? r.deadlineUs : lastStartUs) <= nowUs) {
           this.forget(r);
           r.reject(new MpError('MP_QUEUE_TIMEOUT', `request timed out after ${nowUs - r.enqueuedAtUs} µs in the queue`));
         } else {
@@ -401,8 +434,8 @@ export class DynamicBatcher {
 
   /**
    * How long until a request submitted now at this level is answered: until an instance frees (the
-   * earliest running batch's expected end), a batch per full wave queued ahead, and its own batch.
-   * Pessimistic batch times, so that what is admitted is answered in time.
+   * earliest running batch's expected end), a batch per full wave queued ahead, its own batch, and
+   * its batch's answers going out. Pessimistic times, so that what is admitted is answered in time.
    */
   private estimatedWaitUs(levelIndex: number, rows: number): number {
     if (!this.batchTimer.known) return 0;
@@ -422,7 +455,7 @@ export class DynamicBatcher {
     }
     const fullWaves = Math.floor(rowsAhead / (maxBatch * this.pool.size));
     const ownBatchRows = Math.min(maxBatch, (rowsAhead % maxBatch) + rows);
-    return untilFreeUs + fullWaves * timer.budgetUs(maxBatch) + timer.budgetUs(ownBatchRows);
+    return untilFreeUs + fullWaves * timer.budgetUs(maxBatch) + timer.budgetUs(ownBatchRows) + this.answerTimer.budgetUs(ownBatchRows);
   }
 
   private armTimer(nowUs: number, waitUs: number): void {

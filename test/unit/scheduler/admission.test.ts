@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchTimer } from '../../../src/scheduler/batch-timer.js';
 import { MpError } from '../../../src/errors.js';
+import { FakeClock } from './fake-clock.js';
 import { flush, harness } from './harness.js';
 
 test('batch timer: estimates by batch size, scales an unseen size from the nearest seen one, and is pessimistic by the spread', () => {
@@ -174,4 +175,74 @@ test('scheduler: one slow large batch does not keep admission from forming large
   await run(5000);
   assert.ok(queued.every((q) => q.settled && q.outputs));
   assert.deepEqual(h.batchTags().slice(-2), [[50], [51, 52, 53, 54, 55]]);
+});
+
+test('scheduler: admission and expiry leave room for a batch\'s answers going out, not only for its compute', async () => {
+  const h = harness({ max_batch_size: 16, dynamic_batching: { default_queue_policy: { default_timeout_us: 35_000, allow_timeout_override: true } } }, 1, [2], new FakeClock({ deferring: true }));
+  // One batch of 16: 10 ms of compute, then its second slice of answers goes out 6 ms after the first
+  // (the event loop busy with other I/O in between). Budgets of a first sample: 15 ms and 9 ms.
+  const first = Array.from({ length: 16 }, (_, i) => h.submit(i + 1));
+  assert.equal(h.batchTags().length, 1);
+  h.clock.advance(10_000);
+  h.instances[0]!.finishNext();
+  await flush();
+  h.clock.advance(6_000);
+  h.clock.runDeferred();
+  await flush();
+  assert.ok(first.every((o) => o.settled && o.outputs));
+
+  const running = h.submit(100);
+  h.clock.runDeferred();
+  assert.deepEqual(h.batchTags().at(-1), [100]);
+  // Next in line: up to 15 ms until the instance frees, 15 ms of its own batch, 9 ms of answers = 39 ms > 35 ms.
+  // Counting compute alone (30 ms) it would be admitted, and answered late.
+  const late = h.submit(101);
+  await flush();
+  assert.equal(late.error?.code, 'MP_QUEUE_TIMEOUT', String(late.error));
+
+  // With a longer timeout it is admitted; queued behind the running batch, it expires once starting
+  // later could no longer leave its compute and its answers inside the deadline.
+  const patient = h.submit(102, 1, { timeoutUs: 60_000 });
+  h.clock.runDeferred();
+  await flush();
+  assert.equal(patient.settled, false);
+  h.clock.advance(60_000 - 15_000 - 9_000 - 1_000);
+  await flush();
+  assert.equal(patient.settled, false, '1 ms before its last start');
+  h.clock.advance(2_000);
+  await flush();
+  assert.equal(patient.error?.code, 'MP_QUEUE_TIMEOUT', 'past deadline - batch budget - answer budget, the instance still busy');
+  h.instances[0]!.finishNext();
+  await flush();
+  assert.ok(running.outputs);
+});
+
+test('scheduler: when an instance frees with a backlog, requests that can only be answered late give their place; without one they still run', async () => {
+  const setup = async (queued: number[]) => {
+    const h = harness({ max_batch_size: 2, dynamic_batching: { default_queue_policy: { default_timeout_us: 50_000 } } }, 1, [2], new FakeClock({ deferring: true }));
+    const turn = async () => {
+      await flush();
+      h.clock.runDeferred();
+    };
+    h.submit(1, 2);
+    await turn();
+    h.clock.advance(10_000); // a batch of 2 takes 10 ms: budget 15 ms
+    h.instances[0]!.finishNext();
+    await turn();
+    h.submit(2, 2);
+    const waiting = queued.map((t) => h.submit(t));
+    await turn();
+    assert.ok(waiting.every((w) => !w.settled), 'all admitted: up to 15 + 15 (+ 15 for a second wave) ms < 50 ms');
+    // This batch takes 30 ms: the budget grows to ~26 ms, so a request queued at 10 ms had to start by ~34 ms.
+    h.clock.advance(30_000);
+    h.instances[0]!.finishNext();
+    await turn();
+    return { h, waiting };
+  };
+  const backlog = await setup([5, 6, 7]);
+  assert.deepEqual(backlog.waiting.map((w) => w.error?.code), ['MP_QUEUE_TIMEOUT', 'MP_QUEUE_TIMEOUT', 'MP_QUEUE_TIMEOUT'], 'three queued for a batch of two: none could be answered by 50 ms');
+  assert.equal(backlog.h.batchTags().length, 2, 'no batch ran for them');
+
+  const fits = await setup([5, 6]);
+  assert.deepEqual(fits.h.batchTags().at(-1), [5, 6], 'no one to give the place to: they run, late');
 });
