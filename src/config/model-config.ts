@@ -124,6 +124,12 @@ export const ModelConfigSchema = z.strictObject({
    * (onnxruntime-node computes on the calling thread). `inline`: on the main thread, no message hop.
    */
   instance_kind: z.enum(['worker', 'inline']).default('worker'),
+  /**
+   * CPUs every instance thread of this model (and the threads its runtime starts) may run on, as a
+   * Linux CPU list ("1", "2-3", "0,4-7"); unset = wherever the kernel puts them. Give compute its
+   * own cores and leave the server's event loop the rest (start the server under `taskset`).
+   */
+  instance_cpus: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a CPU list such as "1", "2-3" or "0,4-7"').refine(ascendingRanges, 'each range must run from the lower CPU to the higher').optional(),
   /** The model file inside each version directory. */
   default_model_filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).refine((s) => s !== '..' && s !== '.').default('model.onnx'),
   onnx: OnnxOptionsSchema.default(OnnxOptionsSchema.parse({})),
@@ -137,7 +143,18 @@ export const ModelConfigSchema = z.strictObject({
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** How requests that name no version are routed (split, shadow, fallback, cascade); the admin API can replace it. */
   traffic: TrafficPolicySchema.optional(),
+}).superRefine((config, ctx) => {
+  if (config.instance_cpus !== undefined && config.instance_kind === 'inline') {
+    ctx.addIssue({ code: 'custom', path: ['instance_cpus'], message: "binds instance threads; with instance_kind 'inline' the model runs on the server's own thread (bind the server with taskset instead)" });
+  }
 });
+
+function ascendingRanges(list: string): boolean {
+  return list.split(',').every((part) => {
+    const [from, to] = part.split('-').map(Number);
+    return to === undefined || from! <= to;
+  });
+}
 
 /** A config as written on disk (before completion from the model file). */
 export type ModelConfigInput = z.input<typeof ModelConfigSchema>;

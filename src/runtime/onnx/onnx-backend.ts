@@ -36,7 +36,7 @@ export class OnnxBackend implements Backend {
       const session = await createSession(modelPath, sessionOptions(config.onnx));
       return new InlineOnnxInstance(session, readSignature(session, modelPath));
     }
-    const init: WorkerInit = { modelPath, onnx: config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined };
+    const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx: config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined };
     return WorkerInstance.start(import.meta.url, './onnx-worker', init, 'onnxruntime');
   }
 }

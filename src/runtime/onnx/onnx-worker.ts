@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
 import type { Tensor, TensorMap } from '../../tensor/tensor.js';
+import { bindCurrentThread } from '../cpu-affinity.js';
 import { createSession, fromOrtTensor, readSignature, sessionOptions, toOrtTensor } from './onnx-tensors.js';
 import { transferList, type WorkerRequest, type WorkerResponse, type WorkerInit } from './worker-protocol.js';
 
@@ -18,6 +19,7 @@ function reply(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 }
 
 try {
+  if (init.cpus !== undefined) bindCurrentThread(init.cpus);
   session = await createSession(init.modelPath, sessionOptions(init.onnx));
   reply({ type: 'loaded', signature: readSignature(session, init.modelPath) });
 } catch (err) {

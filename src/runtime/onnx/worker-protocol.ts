@@ -2,6 +2,8 @@ export { ownedTensor, transferList, type WorkerRequest, type WorkerResponse } fr
 
 export interface WorkerInit {
   readonly modelPath: string;
+  /** instance_cpus: the CPUs this instance thread binds itself to before it starts ONNX Runtime. */
+  readonly cpus?: string;
   readonly onnx: {
     intra_op_threads: number;
     inter_op_threads: number;

@@ -33,7 +33,7 @@ export class TfjsBackend implements Backend {
   createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
     const modelType = config?.tfjs.model_type ?? 'auto';
     if (config?.instance_kind === 'inline') return loadTfjsInstance(modelPath, modelType);
-    const init: TfjsWorkerInit = { modelPath, modelType };
+    const init: TfjsWorkerInit = { modelPath, modelType, cpus: config?.instance_cpus };
     return WorkerInstance.start(import.meta.url, './tfjs-worker', init, 'TF.js');
   }
 }
@@ -42,6 +42,8 @@ export class TfjsBackend implements Backend {
 export interface TfjsWorkerInit {
   readonly modelPath: string;
   readonly modelType: 'auto' | 'graph' | 'layers';
+  /** instance_cpus: the CPUs this instance thread binds itself to before it loads the model. */
+  readonly cpus?: string;
 }
 
 /** Loads a TF.js model on the calling thread. */

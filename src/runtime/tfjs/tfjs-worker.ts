@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelInstance } from '../backend.js';
 import { transferList, type WorkerRequest, type WorkerResponse } from '../worker-protocol.js';
+import { bindCurrentThread } from '../cpu-affinity.js';
 import { loadTfjsInstance, type TfjsWorkerInit } from './tfjs-backend.js';
 
 const port = parentPort!;
@@ -16,6 +17,7 @@ function reply(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 }
 
 try {
+  if (init.cpus !== undefined) bindCurrentThread(init.cpus);
   instance = await loadTfjsInstance(init.modelPath, init.modelType);
   reply({ type: 'loaded', signature: instance.signature });
 } catch (err) {
