@@ -8,9 +8,10 @@
 # NODE_FLAGS="--trace-gc" passes flags to the server's node.
 # WARMUP=10 loads the server for that many seconds before the measured run (default 2).
 # CLIENT=autocannon uses autocannon for the load instead of the raw keep-alive client.
-# PIN=off shares the CPUs; by default the load generator runs on CPU 0 and the server on CPU 1, as `npm run bench` does.
+# PIN=off shares the CPUs; by default the load generator runs on CPU 0 and the server on CPU 1. SERVER_CPUS=0 puts the server beside
+# the load generator instead; with "instance_cpus":"1" in the config its instance threads stay on CPU 1, as `npm run bench` places Modelplane.
 cd "$(dirname "$0")/.."; PORT=${PORT:-8047}; R=bench/.work/repos/variant; rm -rf $R; mkdir -p $R/$1/1
-if [ "${PIN:-on}" = on ]; then SRV="taskset -c 1"; GEN="taskset -c 0"; else SRV=""; GEN=""; fi
+if [ "${PIN:-on}" = on ]; then SRV="taskset -c ${SERVER_CPUS:-1}"; GEN="taskset -c 0"; else SRV=""; GEN=""; fi
 case $1 in tiny-mlp) F=$PWD/bench/.work/files/tiny-mlp.onnx; MB=64;; wide-mlp) F=$PWD/bench/.work/files/wide-mlp.onnx; MB=64;; ocr-recognition) F=$(readlink -f examples/models/ocr-recognition/1/model.onnx); MB=16;; esac
 ln -sf $F $R/$1/1/model.onnx
 node -e "const c={name:'$1',max_batch_size:$MB,dynamic_batching:{},...JSON.parse(process.argv[1])}; if('$1'==='ocr-recognition'){c.warmup={inputs:{x:{dims:[3,48,320],data:'random'}}}; c.dynamic_batching={padding:{inputs:{x:{dim:2,value:0}},outputs:{'softmax_11.tmp_0':{dim:0,input:'x'}}}}} require('fs').writeFileSync('$R/$1/config.json',JSON.stringify(c))" "$2"

@@ -41,6 +41,8 @@ if (OVERLOAD_TIMEOUT !== 'auto' && !(Number.isInteger(Number(OVERLOAD_TIMEOUT)) 
 }
 /** Which served configurations to sweep (a,b,c,e); `none` runs only (d) and the overload test. */
 const CONFIGS = option('configs', 'a,b,c,e').split(',');
+/** Writes the overload server's access log (one JSON line per request: queue and compute time) to this file. */
+const OVERLOAD_ACCESS_LOG = option('overload-access-log', '');
 const OUT = option('out', 'docs/bench');
 const PLAN = cpuPlan(option('pin', 'on') !== 'off');
 useCpuPlan(PLAN);
@@ -86,6 +88,8 @@ interface OverloadResult {
   maxQueueSize: number;
   load: LoadResult;
   rssMiB: { first: number; max: number; last: number; samples: number };
+  /** The same open-loop load against bench/baselines/refuse-only-server.ts: the harness's own floor for a refusal. */
+  refusalFloor?: LoadResult;
 }
 
 /** (d) at one batch size in a fresh process, one short run: what the ceiling is right now. */
@@ -134,15 +138,26 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
   return points;
 }
 
-async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}, pairedBestBatch?: number): Promise<ConfigResult> {
+async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}, pairedBestBatch?: number, cpus?: string): Promise<ConfigResult> {
   console.log(`  (${key}) ${label}`);
-  const server = await startServerProcess(args, env);
+  const server = await startServerProcess(args, env, undefined, cpus ?? PLAN.measured);
   try {
     const points = await sweep(model, server, pairedBestBatch);
     return { key, label, points, peakRssMiB: server.memory().peakRssBytes / 2 ** 20 };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * Where a Modelplane server runs under the CPU plan (cpu-plan.ts): with its instances in their own
+ * threads, its process beside the load generator and `instance_cpus` on the measured CPUs; with an
+ * inline instance (compute on the event loop), on the measured CPUs like every other server.
+ */
+function placeModelplane(model: BenchModel, extra: Record<string, unknown> = {}): { extra: Record<string, unknown>; cpus: string | undefined } {
+  const inline = (extra.instance_kind ?? model.extraConfig?.instance_kind) === 'inline';
+  if (!PLAN.modelplane || inline) return { extra, cpus: PLAN.measured };
+  return { extra: { ...extra, instance_cpus: PLAN.modelplane.instanceCpus }, cpus: PLAN.modelplane.process };
 }
 
 /** Access logs off: this benchmark measures serving; bench/observability.ts measures what logs and metrics cost. */
@@ -158,12 +173,14 @@ function overloadTimeoutMs(inProcess: readonly InProcess[]): number {
 
 async function overload(model: BenchModel, queueTimeoutMs: number): Promise<OverloadResult> {
   const maxQueueSize = 256;
-  const repo = writeRepository(model, 'overload', true, {
+  const placement = placeModelplane(model, {
     ...OVERLOAD_INSTANCE,
     onnx: { ...OVERLOAD_INSTANCE.onnx },
     dynamic_batching: { ...model.dynamicBatching, default_queue_policy: { max_queue_size: maxQueueSize, default_timeout_us: queueTimeoutMs * 1000 } },
   });
-  const server = await startServerProcess(serveArgs(repo), { LOG_LEVEL: 'info' });
+  const repo = writeRepository(model, 'overload', true, placement.extra);
+  const args = OVERLOAD_ACCESS_LOG ? serveArgs(repo).filter((a) => a !== '--no-access-log') : serveArgs(repo);
+  const server = await startServerProcess(args, { LOG_LEVEL: 'info' }, OVERLOAD_ACCESS_LOG || undefined, placement.cpus);
   try {
     const url = `${server.url}/v2/models/${model.name}/infer`;
     await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 64, durationSeconds: WARMUP_SECONDS });
@@ -178,8 +195,26 @@ async function overload(model: BenchModel, queueTimeoutMs: number): Promise<Over
       connections: 1024, durationSeconds: 10, ratePerSecond: offered,
     });
     clearInterval(sampler);
-    console.log(`  overload at ${offered}/s (queue timeout ${queueTimeoutMs} ms): ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${fmt(load.ok_ms.p99, 1)} ms, refusal p99 ${fmt(load.refused_ms.p99, 2)} ms (${fmt(load.refused_from_send_ms?.p99 ?? null, 2)} ms from the actual send), timed out in queue ${load.expired_ms?.count ?? 0} (p99 ${fmt(load.expired_ms?.p99 ?? null, 1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${fmt(load.send_lag_ms?.p99 ?? null, 2)} ms`);
-    return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length } };
+    const refusalFloor = await refusalFloorAt(model, offered, placement.cpus);
+    console.log(`  overload at ${offered}/s (queue timeout ${queueTimeoutMs} ms): ok ${load.ok}, refused ${load.refused_ms.count}, ok p99 ${fmt(load.ok_ms.p99, 1)} ms, refusal p99 ${fmt(load.refused_ms.p99, 2)} ms (${fmt(load.refused_from_send_ms?.p99 ?? null, 2)} ms from the actual send), timed out in queue ${load.expired_ms?.count ?? 0} (p99 ${fmt(load.expired_ms?.p99 ?? null, 1)} ms), rss ${Math.min(...rss).toFixed(0)}..${Math.max(...rss).toFixed(0)} MiB, generator lag p99 ${fmt(load.send_lag_ms?.p99 ?? null, 2)} ms; refuse-only floor p99 ${fmt(refusalFloor.refused_from_send_ms?.p99 ?? null, 2)} ms from the actual send`);
+    return { sustainablePerSecond: sustainable, offeredPerSecond: offered, queueTimeoutMs, maxQueueSize, load, rssMiB: { first: rss[0] ?? NaN, max: Math.max(...rss), last: rss[rss.length - 1] ?? NaN, samples: rss.length }, refusalFloor };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * What a refusal costs on this machine with no model at all: the overload test's load, at its
+ * rate, against a server that refuses everything from the headers. Modelplane's refusal latency is
+ * this floor plus what serving adds (sharing the event loop with admitted requests). It runs where
+ * Modelplane's event loop ran.
+ */
+async function refusalFloorAt(model: BenchModel, offeredPerSecond: number, cpus: string | undefined): Promise<LoadResult> {
+  const server = await startServerProcess(['bench/baselines/refuse-only-server.ts', '0'], {}, undefined, cpus);
+  try {
+    const url = `${server.url}/v2/models/${model.name}/infer`;
+    await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 1024, durationSeconds: 3, ratePerSecond: offeredPerSecond });
+    return await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: 1024, durationSeconds: 10, ratePerSecond: offeredPerSecond });
   } finally {
     await server.stop();
   }
@@ -195,8 +230,9 @@ async function benchModel(model: BenchModel): Promise<ModelResult> {
   for (const r of inProcess) console.log(`  (d) in-process batch ${r.batch}: ${r.inferencesPerSecond.toFixed(0)} inf/s (p50 ${r.p50LatencyMs.toFixed(2)} ms per batch)`);
   const configs: ConfigResult[] = [];
   const bestBatch = inProcess.reduce((x, y) => (y.inferencesPerSecond > x.inferencesPerSecond ? y : x)).batch;
-  if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true)), { LOG_LEVEL: 'info' }, bestBatch));
-  if (CONFIGS.includes('b')) configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false)), { LOG_LEVEL: 'info' }));
+  const placement = placeModelplane(model);
+  if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true, placement.extra)), { LOG_LEVEL: 'info' }, bestBatch, placement.cpus));
+  if (CONFIGS.includes('b')) configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false, placement.extra)), { LOG_LEVEL: 'info' }, undefined, placement.cpus));
   if (CONFIGS.includes('c')) configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
   if (CONFIGS.includes('e') && model.name !== 'ocr-recognition') {
     configs.push(await measureConfig(model, 'e', 'parse-only server (HTTP ceiling)', ['bench/baselines/parse-only-server.ts', JSON.stringify([model.output]), '0']));
@@ -262,11 +298,15 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     lines.push('', `![${r.model}](${r.model}.svg)`);
     if (r.overload) {
       const o = r.overload;
-      lines.push('', `Overload (instance in its own thread on one core; open loop (bench/lib/open-loop.ts: evenly spaced arrivals, latency from each request's scheduled send time; generator lag p99 ${fmt(o.load.send_lag_ms?.p99 ?? NaN, 2)} ms), ${fmt(o.offeredPerSecond)} req/s offered = 3 × this configuration's closed-loop throughput at concurrency 64, ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
+      lines.push('', `Overload (instance in its own thread, placed as the CPU plan above says; open loop (bench/lib/open-loop.ts: evenly spaced arrivals, latency from each request's scheduled send time; generator lag p99 ${fmt(o.load.send_lag_ms?.p99 ?? NaN, 2)} ms), ${fmt(o.offeredPerSecond)} req/s offered = 3 × this configuration's closed-loop throughput at concurrency 64, ${fmt(o.sustainablePerSecond)}/s, 10 s, 1024 connections; queue timeout ${o.queueTimeoutMs} ms, max queue ${o.maxQueueSize}):`, '');
       lines.push('| admitted (200) | admitted p50 / p99 / max ms | refused at admission (429/503) | refusal p50 / p99 ms (p99 from the actual send) | timed out in queue (503) | queue timeout p50 / p99 ms | other | RSS first / max / last MiB |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
       const other = Object.entries(o.load.status).filter(([s]) => !['200', '429', '503'].includes(s)).map(([s, n]) => `${s}:${n}`).join(' ') || '0';
       const expired = o.load.expired_ms;
+      const floor = o.refusalFloor;
       lines.push(`| ${o.load.ok} | ${fmt(o.load.ok_ms.p50, 1)} / ${fmt(o.load.ok_ms.p99, 1)} / ${fmt(o.load.ok_ms.max, 1)} | ${o.load.refused_ms.count} | ${fmt(o.load.refused_ms.p50, 2)} / ${fmt(o.load.refused_ms.p99, 2)} (${fmt(o.load.refused_from_send_ms?.p99 ?? NaN, 2)}) | ${expired?.count ?? '—'} | ${fmt(expired?.p50 ?? NaN, 1)} / ${fmt(expired?.p99 ?? NaN, 1)} | ${other} (errors ${o.load.errors}) | ${fmt(o.rssMiB.first)} / ${fmt(o.rssMiB.max)} / ${fmt(o.rssMiB.last)} |`);
+      if (floor) {
+        lines.push('', `Refusal floor of this machine and harness (the same load against bench/baselines/refuse-only-server.ts, which refuses every request from its headers and runs no model): ${floor.refused_ms.count} refused, p50 ${fmt(floor.refused_ms.p50, 2)} ms, p99 ${fmt(floor.refused_ms.p99, 2)} ms (${fmt(floor.refused_from_send_ms?.p99 ?? NaN, 2)} from the actual send), generator lag p99 ${fmt(floor.send_lag_ms?.p99 ?? NaN, 2)} ms.`);
+      }
     }
   }
   return `${lines.join('\n')}\n`;

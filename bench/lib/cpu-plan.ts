@@ -14,6 +14,12 @@ export interface CpuPlan {
   readonly measured: string | undefined;
   /** CPUs the measured processes may use (ORT intra-op threads for every configuration). */
   readonly measuredCpus: number;
+  /**
+   * Modelplane with its instances in their own threads: where its process (the event loop) runs,
+   * and the instance_cpus its instance threads bind to. The event loop shares the load generator's
+   * CPU; the compute gets the measured CPUs to itself, as (c), (d) and (e) do. Undefined = like the others.
+   */
+  readonly modelplane: { readonly process: string; readonly instanceCpus: string } | undefined;
   readonly description: string;
 }
 
@@ -21,10 +27,16 @@ export function cpuPlan(pin: boolean): CpuPlan {
   const n = os.availableParallelism();
   const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   if (!pin || n < 2 || !taskset) {
-    return { loadgen: undefined, measured: undefined, measuredCpus: n, description: `not pinned: the load generator shares all ${n} CPUs with the measured process` };
+    return { loadgen: undefined, measured: undefined, measuredCpus: n, modelplane: undefined, description: `not pinned: the load generator shares all ${n} CPUs with the measured process` };
   }
   const measured = n === 2 ? '1' : `1-${n - 1}`;
-  return { loadgen: '0', measured, measuredCpus: n - 1, description: `pinned (taskset): load generator on CPU 0; each measured process (servers, baselines, in-process ceiling) on CPU ${measured}, ONNX Runtime intra-op threads = ${n - 1}` };
+  return {
+    loadgen: '0',
+    measured,
+    measuredCpus: n - 1,
+    modelplane: { process: '0', instanceCpus: measured },
+    description: `pinned (taskset): load generator on CPU 0; each measured process (baselines, in-process ceiling, Modelplane with an inline instance) on CPU ${measured}; Modelplane with instance threads: its event loop on CPU 0 beside the load generator, its instance threads bound to CPU ${measured} (instance_cpus); ONNX Runtime intra-op threads = ${n - 1}`,
+  };
 }
 
 /** The command and arguments that run `node ...args` on the given CPUs. */

@@ -31,9 +31,10 @@ const URL_LINE = /LISTENING (http:\/\/\S+)|"url":"(http:\/\/[^"]+)"/;
  * Starts a server script as a child process and waits for the line that tells its URL. With
  * `logFile` the server writes its stdout straight into that file (as to a log shipper's file; the
  * bench process never touches log lines), else the bench reads stdout until the URL and drains it.
+ * `cpus` overrides the CPU plan's measured CPUs for this process (a taskset list).
  */
-export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string): Promise<ServerHandle> {
-  const [command, argv] = pinnedCommand(plan.measured, [...TSX, ...args]);
+export function startServerProcess(args: string[], env: Record<string, string> = {}, logFile?: string, cpus = plan.measured): Promise<ServerHandle> {
+  const [command, argv] = pinnedCommand(cpus, [...TSX, ...args]);
   const logFd = logFile ? openSync(logFile, 'w') : undefined;
   const child = spawn(command, argv, {
     stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
