@@ -41,6 +41,16 @@ if (OVERLOAD_TIMEOUT !== 'auto' && !(Number.isInteger(Number(OVERLOAD_TIMEOUT)) 
 }
 /** Which served configurations to sweep (a,b,c,e); `none` runs only (d) and the overload test. */
 const CONFIGS = option('configs', 'a,b,c,e').split(',');
+/**
+ * Where Modelplane's instance threads run (with the CPU plan pinned): `own` = bound to the measured
+ * CPU (instance_cpus) with the event loop beside the load generator; `shared` = the whole server on the
+ * measured CPU, event loop and compute taking turns (sessions 2-7). Measured both ways in session 8:
+ * closed loop, `shared` forms fuller batches (8% more at c=64 on the wide model) and keeps the tiny
+ * model's event loop off the load generator's busy core; under overload, `own` keeps refusals off
+ * ORT's core (batches 155 ms instead of 240, a third more answers).
+ */
+const SWEEP_INSTANCE_CPU = placementOption('sweep-instance-cpu', 'shared');
+const OVERLOAD_INSTANCE_CPU = placementOption('overload-instance-cpu', 'own');
 /** Writes the overload server's access log (one JSON line per request: queue and compute time) to this file. */
 const OVERLOAD_ACCESS_LOG = option('overload-access-log', '');
 const OUT = option('out', 'docs/bench');
@@ -154,15 +164,21 @@ async function measureConfig(model: BenchModel, key: string, label: string, args
  * threads, its process beside the load generator and `instance_cpus` on the measured CPUs; with an
  * inline instance (compute on the event loop), on the measured CPUs like every other server.
  */
-function placeModelplane(model: BenchModel, extra: Record<string, unknown> = {}): { extra: Record<string, unknown>; cpus: string | undefined } {
+function placeModelplane(model: BenchModel, placement: 'own' | 'shared', extra: Record<string, unknown> = {}): { extra: Record<string, unknown>; cpus: string | undefined } {
   const inline = (extra.instance_kind ?? model.extraConfig?.instance_kind) === 'inline';
-  if (!PLAN.modelplane || inline) return { extra, cpus: PLAN.measured };
+  if (!PLAN.modelplane || inline || placement === 'shared') return { extra, cpus: PLAN.measured };
   return { extra: { ...extra, instance_cpus: PLAN.modelplane.instanceCpus }, cpus: PLAN.modelplane.process };
 }
 
 /** Access logs off: this benchmark measures serving; bench/observability.ts measures what logs and metrics cost. */
 function serveArgs(repo: string): string[] {
   return ['src/cli/main.ts', 'serve', '--repository', repo, '--port', '0', '--no-access-log'];
+}
+
+function placementOption(name: string, fallback: 'own' | 'shared'): 'own' | 'shared' {
+  const value = option(name, fallback);
+  if (value !== 'own' && value !== 'shared') throw new Error(`--${name} must be 'own' or 'shared', not '${value}'`);
+  return value;
 }
 
 function overloadTimeoutMs(inProcess: readonly InProcess[]): number {
@@ -173,7 +189,7 @@ function overloadTimeoutMs(inProcess: readonly InProcess[]): number {
 
 async function overload(model: BenchModel, queueTimeoutMs: number): Promise<OverloadResult> {
   const maxQueueSize = 256;
-  const placement = placeModelplane(model, {
+  const placement = placeModelplane(model, OVERLOAD_INSTANCE_CPU, {
     ...OVERLOAD_INSTANCE,
     onnx: { ...OVERLOAD_INSTANCE.onnx },
     dynamic_batching: { ...model.dynamicBatching, default_queue_policy: { max_queue_size: maxQueueSize, default_timeout_us: queueTimeoutMs * 1000 } },
@@ -230,7 +246,7 @@ async function benchModel(model: BenchModel): Promise<ModelResult> {
   for (const r of inProcess) console.log(`  (d) in-process batch ${r.batch}: ${r.inferencesPerSecond.toFixed(0)} inf/s (p50 ${r.p50LatencyMs.toFixed(2)} ms per batch)`);
   const configs: ConfigResult[] = [];
   const bestBatch = inProcess.reduce((x, y) => (y.inferencesPerSecond > x.inferencesPerSecond ? y : x)).batch;
-  const placement = placeModelplane(model);
+  const placement = placeModelplane(model, SWEEP_INSTANCE_CPU);
   if (CONFIGS.includes('a')) configs.push(await measureConfig(model, 'a', 'Modelplane, dynamic batching', serveArgs(writeRepository(model, 'batching', true, placement.extra)), { LOG_LEVEL: 'info' }, bestBatch, placement.cpus));
   if (CONFIGS.includes('b')) configs.push(await measureConfig(model, 'b', 'Modelplane, batching off', serveArgs(writeRepository(model, 'nobatch', false, placement.extra)), { LOG_LEVEL: 'info' }, undefined, placement.cpus));
   if (CONFIGS.includes('c')) configs.push(await measureConfig(model, 'c', 'naive fastify + session.run', ['bench/baselines/naive-server.ts', model.file, '0']));
@@ -254,7 +270,7 @@ function renderMarkdown(results: ModelResult[], command: string): string {
   lines.push(`Command: \`${command}\`  `);
   lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}  `);
   lines.push(`Each point: ${RUNS} runs of ${SECONDS} s after warm-up (${WARMUP_SECONDS} s at concurrency 64 per server, 1 s per level); medians of the steady-state rate (completions per second after the first 0.5 s, until the clients stop). Load: a raw keep-alive client in its own process (bench/lib/closed-loop.ts), binary tensors (one item per request).  `);
-  lines.push(`CPUs: ${fromLog ? 'see the run log' : PLAN.description}.`);
+  lines.push(`CPUs: ${fromLog ? 'see the run log' : `${PLAN.description}; Modelplane's instance threads: ${SWEEP_INSTANCE_CPU} in the sweep, ${OVERLOAD_INSTANCE_CPU} in the overload test`}.`);
   for (const r of results) {
     lines.push('', `### ${r.title}`, '');
     lines.push('(d) in-process ONNX Runtime, no HTTP:', '', '| batch | inferences/s | spread | p50 per batch (ms) |', '|---:|---:|---:|---:|');
@@ -383,7 +399,7 @@ const results: ModelResult[] = [];
 if (fromLog) {
   results.push(...resultsFromLog((await import('node:fs')).readFileSync(fromLog, 'utf8')));
 } else {
-  console.log(`CPUs: ${PLAN.description}`);
+  console.log(`CPUs: ${PLAN.description}; Modelplane's instance threads: ${SWEEP_INSTANCE_CPU} in the sweep, ${OVERLOAD_INSTANCE_CPU} in the overload test`);
   for (const model of await prepareModels(MODELS)) results.push(await benchModel(withThreads(model)));
 }
 mkdirSync(OUT, { recursive: true });

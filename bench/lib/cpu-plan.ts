@@ -35,7 +35,7 @@ export function cpuPlan(pin: boolean): CpuPlan {
     measured,
     measuredCpus: n - 1,
     modelplane: { process: '0', instanceCpus: measured },
-    description: `pinned (taskset): load generator on CPU 0; each measured process (baselines, in-process ceiling, Modelplane with an inline instance) on CPU ${measured}; Modelplane with instance threads: its event loop on CPU 0 beside the load generator, its instance threads bound to CPU ${measured} (instance_cpus); ONNX Runtime intra-op threads = ${n - 1}`,
+    description: `pinned (taskset): load generator on CPU 0; each measured process (servers, baselines, in-process ceiling) on CPU ${measured}, except Modelplane placed 'own': its event loop on CPU 0 beside the load generator, its instance threads bound to CPU ${measured} (instance_cpus); ONNX Runtime intra-op threads = ${n - 1}`,
   };
 }
 
