@@ -111,6 +111,9 @@ export const WarmupSchema = z.strictObject({
   iterations: z.int().positive().max(100).default(1),
 });
 
+/** The highest CPU number Linux can have (NR_CPUS is at most 8192). */
+const MAX_CPU = 8191;
+
 export const ModelConfigSchema = z.strictObject({
   name: ModelName,
   backend: z.enum(['onnx', 'tfjs']).default('onnx'),
@@ -129,7 +132,7 @@ export const ModelConfigSchema = z.strictObject({
    * Linux CPU list ("1", "2-3", "0,4-7"); unset = wherever the kernel puts them. Give compute its
    * own cores and leave the server's event loop the rest (start the server under `taskset`).
    */
-  instance_cpus: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a CPU list such as "1", "2-3" or "0,4-7"').refine(ascendingRanges, 'each range must run from the lower CPU to the higher').optional(),
+  instance_cpus: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a CPU list such as "1", "2-3" or "0,4-7"').refine(ascendingRanges, 'each range must run from the lower CPU to the higher').refine((list) => list.split(/[,-]/).every((cpu) => Number(cpu) <= MAX_CPU), `CPUs are numbered 0 to ${MAX_CPU}`).optional(),
   /** The model file inside each version directory. */
   default_model_filename: z.string().regex(/^[A-Za-z0-9_.-]+$/).refine((s) => s !== '..' && s !== '.').default('model.onnx'),
   onnx: OnnxOptionsSchema.default(OnnxOptionsSchema.parse({})),

@@ -4,7 +4,8 @@ import type { ModelInstance } from './backend.js';
 /**
  * `instance_count` loaded copies of one model version; each runs one batch at a time.
  * `tryRun` is the scheduler's entry: it returns undefined when every instance is busy (backpressure
- * as a return value), and `onIdle` fires each time an instance frees up so the caller can pull more.
+ * as a return value), and `onIdle` fires each time an instance frees up (before the run's own promise
+ * settles; the scheduler pulls the next batch from that promise's callback, once it has recorded the time).
  */
 export class InstancePool {
   private readonly idle: ModelInstance[];

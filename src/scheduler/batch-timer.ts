@@ -15,6 +15,13 @@
 const CLASSES = 16;
 
 export class BatchTimer {
+  /**
+   * @param scaledByRows whether a batch costs at most its rows times a smaller batch's per-row time
+   *   (the cap above). False for a time that does not grow with rows, such as answering a batch,
+   *   which one small batch's near-zero figure would otherwise cap for every size.
+   */
+  constructor(private readonly scaledByRows = true) {}
+
   private readonly meanUs = new Float64Array(CLASSES);
   private readonly deviationUs = new Float64Array(CLASSES);
   private readonly samples = new Uint32Array(CLASSES);
@@ -59,6 +66,14 @@ export class BatchTimer {
     const c = sizeClass(rows);
     const timeOf = (n: number) => this.meanUs[n]! + deviations * this.deviationUs[n]!;
     let best = this.samples[c]! > 0 ? timeOf(c) : Number.POSITIVE_INFINITY;
+    if (!this.scaledByRows) {
+      if (best !== Number.POSITIVE_INFINITY) return best;
+      for (let d = 1; d < CLASSES; d++) {
+        if (c + d < CLASSES && this.samples[c + d]! > 0) return timeOf(c + d);
+        if (c - d >= 0 && this.samples[c - d]! > 0) return timeOf(c - d);
+      }
+      return 0;
+    }
     for (let n = 0; n < c; n++) {
       if (this.samples[n]! > 0 && this.lastBatch[n]! > this.lastBatch[c]!) best = Math.min(best, timeOf(n) * (Math.max(1, rows) / Math.max(1, this.meanRows[n]!)));
     }

@@ -49,7 +49,7 @@ export class DynamicBatcher {
    * the answer, and under overload the slices share the event loop with every arrival: tens of
    * milliseconds that admission and expiry must leave room for, or admitted answers come late.
    */
-  private readonly answerTimer = new BatchTimer();
+  private readonly answerTimer = new BatchTimer(false);
   /** The batches running now (one per busy instance): start time and rows. */
   private readonly running: Array<{ startUs: number; rows: number }> = [];
   private closed = false;
@@ -194,7 +194,7 @@ export class DynamicBatcher {
     let now = this.clock.nowUs();
     // A batch about to form from a backlog is the moment to drop what can only be answered late
     // (expire() is lenient otherwise, and its next check may be set for the deadline itself).
-    if (now >= this.nextDeadlineUs || (this.pool.hasIdle() && this.queuedRows() > this.rowsPerBatch)) this.expire(now);
+    if (now >= this.nextDeadlineUs || (this.pool.hasIdle() && this.queuedRows() > this.idleRows())) this.expire(now);
     while (this.totalLive > 0 && this.pool.hasIdle()) {
       const waitUs = this.formBatch(now);
       if (waitUs > 0) {
@@ -284,8 +284,10 @@ export class DynamicBatcher {
     try {
       inputs = assembleInputs(this.layout, requests, padLengths);
     } catch (err) {
+      this.batchEnded(run);
       batchSpan?.end();
       this.failBatch(requests, err);
+      this.notifyIfIdle();
       return;
     }
     const inferStartUs = this.clock.nowUs();
@@ -294,6 +296,7 @@ export class DynamicBatcher {
       this.batchEnded(run);
       batchSpan?.end();
       this.failBatch(requests, new MpError('MP_INTERNAL', 'no idle instance for a formed batch'));
+      this.notifyIfIdle();
       return;
     }
     running.then(
@@ -303,21 +306,25 @@ export class DynamicBatcher {
         const inferUs = inferEndUs - inferStartUs;
         const computeUs = inferEndUs - startUs;
         this.batchTimer.record(rows, computeUs);
-        this.schedulePump();
-        this.stats.outputsComputed(outputs);
-        // Requests learn their compute time before they are answered (for logs and traces).
-        for (const r of requests) {
-          r.computeUs = computeUs;
-          r.batchRows = rows;
+        try {
+          // The instance starts on the next batch before this one's answers go out.
+          this.schedulePump();
+        } finally {
+          // Requests learn their compute time before they are answered (for logs and traces).
+          for (const r of requests) {
+            r.computeUs = computeUs;
+            r.batchRows = rows;
+          }
+          this.stats.outputsComputed(outputs);
+          this.answerInSlices({ requests, outputs, padLengths, rows, computedAtUs: inferEndUs }, 0);
+          this.stats.batchExecuted(rows, requests.length, {
+            inputUs: inferStartUs - startUs,
+            inferUs,
+            outputUs: this.clock.nowUs() - inferEndUs,
+          });
+          batchSpan?.end();
+          this.notifyIfIdle();
         }
-        this.answerInSlices({ requests, outputs, padLengths, rows, computedAtUs: inferEndUs }, 0);
-        this.stats.batchExecuted(rows, requests.length, {
-          inputUs: inferStartUs - startUs,
-          inferUs,
-          outputUs: this.clock.nowUs() - inferEndUs,
-        });
-        batchSpan?.end();
-        this.notifyIfIdle();
       },
       (err: unknown) => {
         this.batchEnded(run);
@@ -385,7 +392,7 @@ export class DynamicBatcher {
     // batches form the moment an instance frees, and a request that can only be answered late gives
     // its place to one that can still be answered in time.
     const queuedRows = this.queuedRows();
-    const lenient = this.pool.hasIdle() && queuedRows <= this.rowsPerBatch;
+    const lenient = this.pool.hasIdle() && queuedRows <= this.idleRows();
     const batchRows = Math.min(queuedRows, this.rowsPerBatch);
     const slackUs = this.batchTimer.budgetUs(batchRows) + this.answerTimer.budgetUs(batchRows);
     for (const q of this.queues) {
@@ -412,6 +419,11 @@ export class DynamicBatcher {
     this.liveRows[r.levelIndex]! -= r.batchSize;
     this.totalLive--;
     r.phase = RUNNING;
+  }
+
+  /** Rows the idle instances can take at once: one batch each. */
+  private idleRows(): number {
+    return this.rowsPerBatch * (this.pool.size - this.pool.busy);
   }
 
   /** Rows in the batches running now (one per busy instance: a handful at most). */

@@ -4,6 +4,7 @@ import type { ModelConfig } from '../../config/model-config.js';
 import type { Tensor, TensorMap } from '../../tensor/tensor.js';
 import type { Backend, ModelInstance, ModelSignature } from '../backend.js';
 import { createSession, fromOrtTensor, readSignature, sessionOptions, toOrtTensor } from './onnx-tensors.js';
+import { checkAffinitySupported, expandCpuList } from '../cpu-affinity.js';
 import { WorkerInstance } from '../worker-instance.js';
 import type { WorkerInit } from './worker-protocol.js';
 
@@ -36,7 +37,14 @@ export class OnnxBackend implements Backend {
       const session = await createSession(modelPath, sessionOptions(config.onnx));
       return new InlineOnnxInstance(session, readSignature(session, modelPath));
     }
-    const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx: config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined };
+    const onnx = config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined;
+    if (config?.instance_cpus !== undefined) {
+      checkAffinitySupported();
+      // Left at 0, ONNX Runtime sizes its pool by the machine's cores and pins each thread to a core of
+      // its choosing, overriding the inherited set: one thread per CPU given keeps them inside it.
+      if (onnx && onnx.intra_op_threads === 0) onnx.intra_op_threads = expandCpuList(config.instance_cpus).length;
+    }
+    const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx };
     return WorkerInstance.start(import.meta.url, './onnx-worker', init, 'onnxruntime');
   }
 }

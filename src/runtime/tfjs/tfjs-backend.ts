@@ -4,6 +4,7 @@ import { MpError } from '../../errors.js';
 import type { ModelConfig } from '../../config/model-config.js';
 import type { TensorMap } from '../../tensor/tensor.js';
 import type { Backend, ModelInstance, ModelSignature, TensorSignature } from '../backend.js';
+import { checkAffinitySupported } from '../cpu-affinity.js';
 import { WorkerInstance } from '../worker-instance.js';
 import { tfjsReady } from './tfjs-engine.js';
 import { readArtifacts } from './tfjs-io.js';
@@ -33,6 +34,7 @@ export class TfjsBackend implements Backend {
   createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
     const modelType = config?.tfjs.model_type ?? 'auto';
     if (config?.instance_kind === 'inline') return loadTfjsInstance(modelPath, modelType);
+    if (config?.instance_cpus !== undefined) checkAffinitySupported();
     const init: TfjsWorkerInit = { modelPath, modelType, cpus: config?.instance_cpus };
     return WorkerInstance.start(import.meta.url, './tfjs-worker', init, 'TF.js');
   }

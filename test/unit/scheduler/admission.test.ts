@@ -242,7 +242,16 @@ test('scheduler: when an instance frees with a backlog, requests that can only b
   const backlog = await setup([5, 6, 7]);
   assert.deepEqual(backlog.waiting.map((w) => w.error?.code), ['MP_QUEUE_TIMEOUT', 'MP_QUEUE_TIMEOUT', 'MP_QUEUE_TIMEOUT'], 'three queued for a batch of two: none could be answered by 50 ms');
   assert.equal(backlog.h.batchTags().length, 2, 'no batch ran for them');
+});
 
-  const fits = await setup([5, 6]);
-  assert.deepEqual(fits.h.batchTags().at(-1), [5, 6], 'no one to give the place to: they run, late');
+test('batch timer: a time that does not grow with rows (answering) is not capped by a small batch\'s figure', () => {
+  const answers = new BatchTimer(false);
+  const compute = new BatchTimer();
+  for (const t of [answers, compute]) {
+    t.record(64, 20_000);
+    t.record(4, 0); // answered in one turn
+  }
+  assert.ok(answers.budgetUs(64) >= 20_000, `answers of 64: ${answers.budgetUs(64)} µs`);
+  assert.ok(compute.budgetUs(64) < 1, 'compute: capped by rows times the small batch\'s per-row time, as designed');
+  assert.ok(answers.budgetUs(16) >= 20_000, 'an unmeasured size takes the nearest measured larger one');
 });
