@@ -37,16 +37,21 @@ export class OnnxBackend implements Backend {
       const session = await createSession(modelPath, sessionOptions(config.onnx));
       return new InlineOnnxInstance(session, readSignature(session, modelPath));
     }
-    const onnx = config ? { ...config.onnx, execution_providers: [...config.onnx.execution_providers] } : undefined;
-    if (config?.instance_cpus !== undefined) {
-      checkAffinitySupported();
-      // Left at 0, ONNX Runtime sizes its pool by the machine's cores and pins each thread to a core of
-      // its choosing, overriding the inherited set: one thread per CPU given keeps them inside it.
-      if (onnx && onnx.intra_op_threads === 0) onnx.intra_op_threads = expandCpuList(config.instance_cpus).length;
-    }
-    const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx };
+    if (config?.instance_cpus !== undefined) checkAffinitySupported();
+    const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx: config ? workerOnnxOptions(config) : undefined };
     return WorkerInstance.start(import.meta.url, './onnx-worker', init, 'onnxruntime');
   }
+}
+
+/**
+ * The ONNX Runtime options of an instance thread. With instance_cpus and intra_op_threads left at 0,
+ * one intra-op thread per CPU given: left to itself ORT sizes its pool by the machine's cores (and may
+ * pin the threads to cores of its choosing), oversubscribing the CPUs the instance was bound to.
+ */
+export function workerOnnxOptions(config: ModelConfig): NonNullable<WorkerInit['onnx']> {
+  const onnx = { ...config.onnx, execution_providers: [...config.onnx.execution_providers] };
+  if (config.instance_cpus !== undefined && onnx.intra_op_threads === 0) onnx.intra_op_threads = expandCpuList(config.instance_cpus).length;
+  return onnx;
 }
 
 class InlineOnnxInstance implements ModelInstance {
