@@ -150,7 +150,7 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
 
 async function measureConfig(model: BenchModel, key: string, label: string, args: string[], env: Record<string, string> = {}, pairedBestBatch?: number, cpus?: string): Promise<ConfigResult> {
   console.log(`  (${key}) ${label}`);
-  const server = await startServerProcess(args, env, undefined, cpus ?? PLAN.measured);
+  const server = await startServerProcess(args, env, undefined, cpus);
   try {
     const points = await sweep(model, server, pairedBestBatch);
     return { key, label, points, peakRssMiB: server.memory().peakRssBytes / 2 ** 20 };

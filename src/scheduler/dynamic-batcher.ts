@@ -113,7 +113,7 @@ export class DynamicBatcher {
     if (load > this.peakLoadRows) this.peakLoadRows = load;
     // A first check at the earliest moment it could be too late (expire() refines it).
     if (req.deadlineUs > 0) {
-      const lastStartUs = req.deadlineUs - this.fullBatchBudgetUs() - this.answerTimer.budgetUs(this.rowsPerBatch);
+      const lastStartUs = req.deadlineUs - this.answeredBudgetUs(this.rowsPerBatch);
       if (lastStartUs < this.nextDeadlineUs) this.nextDeadlineUs = lastStartUs;
     }
     this.schedulePump();
@@ -373,6 +373,11 @@ export class DynamicBatcher {
     return this.batchTimer.budgetUs(this.rowsPerBatch);
   }
 
+  /** A pessimistic time from the start of a batch of `rows` until its last answer is out. */
+  private answeredBudgetUs(rows: number): number {
+    return this.batchTimer.budgetUs(rows) + this.answerTimer.budgetUs(rows);
+  }
+
   private failBatch(requests: readonly InferenceRequest[], err: unknown): void {
     const error = isMpError(err) ? err : new MpError('MP_BACKEND', `inference failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     for (const r of requests) r.reject(error);
@@ -394,7 +399,7 @@ export class DynamicBatcher {
     const queuedRows = this.queuedRows();
     const lenient = this.pool.hasIdle() && queuedRows <= this.idleRows();
     const batchRows = Math.min(queuedRows, this.rowsPerBatch);
-    const slackUs = this.batchTimer.budgetUs(batchRows) + this.answerTimer.budgetUs(batchRows);
+    const slackUs = this.answeredBudgetUs(batchRows);
     for (const q of this.queues) {
       for (let i = 0; i < q.length; i++) {
         const r = q.at(i)!;
@@ -467,7 +472,7 @@ export class DynamicBatcher {
     }
     const fullWaves = Math.floor(rowsAhead / (maxBatch * this.pool.size));
     const ownBatchRows = Math.min(maxBatch, (rowsAhead % maxBatch) + rows);
-    return untilFreeUs + fullWaves * timer.budgetUs(maxBatch) + timer.budgetUs(ownBatchRows) + this.answerTimer.budgetUs(ownBatchRows);
+    return untilFreeUs + fullWaves * timer.budgetUs(maxBatch) + this.answeredBudgetUs(ownBatchRows);
   }
 
   private armTimer(nowUs: number, waitUs: number): void {
