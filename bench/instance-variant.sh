@@ -6,6 +6,7 @@
 # PROFILE=dir writes a V8 CPU profile of the server there (summarise: npx tsx bench/lib/profile-summary.ts dir/*.cpuprofile).
 # ACCESS_LOG=on keeps the JSON line per request (written to bench/.work/variant.log, as `npm run bench` does for (a)).
 # NODE_FLAGS="--trace-gc" passes flags to the server's node.
+# SHOW_THP=1 prints the server's AnonHugePages (onnx.huge_pages) before it stops.
 # WARMUP=10 loads the server for that many seconds before the measured run (default 2).
 # CLIENT=autocannon uses autocannon for the load instead of the raw keep-alive client.
 # PIN=off shares the CPUs; by default the load generator runs on CPU 0 and the server on CPU 1. SERVER_CPUS=0 puts the server beside
@@ -25,4 +26,4 @@ S0=$(curl -s localhost:$PORT/v2/models/stats)
 $GEN node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'steady', round(d.get('steady_ok_per_second',0)), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2), 'status', d['status'])"
 S1=$(curl -s localhost:$PORT/v2/models/stats)
 node --import tsx bench/lib/batch-stats.ts "$S0" "$S1"
-pkill -f "port $PORT"; sleep 1
+[ -n "$SHOW_THP" ] && grep AnonHuge /proc/$(pgrep -f "port $PORT" | head -1)/smaps_rollup; pkill -f "port $PORT"; sleep 1

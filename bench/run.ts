@@ -81,7 +81,7 @@ interface Point {
    * each served rep has a ceiling measured seconds from it, not minutes: on this VM the compute speed
    * of one core drifts by more than the margins the targets leave.
    */
-  adjacent?: { batch: number; values: number[]; served: number[] };
+  adjacent?: { batch: number; values: number[]; served: number[]; hugePageValues?: number[] };
 }
 /** A closed-loop rep's throughput: its steady-state rate (bench/lib/stats.ts steadyRatePerSecond), else 200s over the wall time. */
 function rate(r: LoadResult): number {
@@ -102,11 +102,11 @@ interface OverloadResult {
   refusalFloor?: LoadResult;
 }
 
-/** (d) at one batch size in a fresh process, one short run: what the ceiling is right now. */
-async function ceilingNow(model: BenchModel, batch: number): Promise<InProcess> {
+/** (d) at one batch size in a fresh process, one short run: what the ceiling is right now; `hugePages` = (d'). */
+async function ceilingNow(model: BenchModel, batch: number, hugePages = false): Promise<InProcess> {
   const { results } = await runJsonChild<{ results: InProcess[] }>([
     'bench/baselines/in-process.ts',
-    JSON.stringify({ model: model.file, input: model.input, itemShape: model.shape.slice(1), batches: [batch], seconds: Math.max(2, SECONDS / 2), runs: 1, sampleFile: model.sampleFile }),
+    JSON.stringify({ model: model.file, input: model.input, itemShape: model.shape.slice(1), batches: [batch], seconds: Math.max(2, SECONDS / 2), runs: 1, sampleFile: model.sampleFile, hugePages }),
   ]);
   return results[0]!;
 }
@@ -120,6 +120,7 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
     await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: 1 });
     const pairedBatch = pairedBestBatch === undefined ? undefined : concurrency === 1 ? 1 : concurrency === 64 ? pairedBestBatch : undefined;
     const adjacent: number[] = [];
+    const adjacentHugePages: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const cpu0 = server.cpuSeconds();
       const result = await runLoad({ url, bodyFile: model.bodyFile, headers: requestHeaders(model), connections: concurrency, durationSeconds: SECONDS });
@@ -127,6 +128,8 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
       if (pairedBatch !== undefined) {
         const d = await ceilingNow(model, pairedBatch);
         adjacent.push(concurrency === 1 ? d.p50LatencyMs : d.inferencesPerSecond);
+        // At concurrency 1 also (d'), the same weights on huge pages as Modelplane places them: (a) − (d') is the serving overhead alone.
+        if (concurrency === 1) adjacentHugePages.push((await ceilingNow(model, 1, true)).p50LatencyMs);
       }
     }
     const point: Point = {
@@ -139,10 +142,10 @@ async function sweep(model: BenchModel, server: ServerHandle, pairedBestBatch?: 
       cpuPercent: median(runs.map((r) => r.cpuPercent)),
       nonOk: runs.reduce((n, r) => n + (r.requests - r.ok), 0),
       errors: runs.reduce((n, r) => n + r.errors, 0),
-      ...(pairedBatch !== undefined ? { adjacent: { batch: pairedBatch, values: adjacent, served: runs.map((r) => (concurrency === 1 ? r.ok_ms.p50 ?? NaN : rate(r))) } } : {}),
+      ...(pairedBatch !== undefined ? { adjacent: { batch: pairedBatch, values: adjacent, served: runs.map((r) => (concurrency === 1 ? r.ok_ms.p50 ?? NaN : rate(r))), ...(adjacentHugePages.length > 0 ? { hugePageValues: adjacentHugePages } : {}) } } : {}),
     };
     console.log(`    c=${concurrency}: ${fmt(point.throughput)} inf/s (over wall time ${fmt(point.wallThroughput)}), p50 ${fmt(point.p50, 2)} ms, p99 ${fmt(point.p99, 2)} ms, cpu ${fmt(point.cpuPercent)}%, non-200 ${point.nonOk + point.errors}`);
-    if (point.adjacent) console.log(`      (d) batch ${point.adjacent.batch} right after each rep: ${point.adjacent.values.map((v) => fmt(v, 2)).join(', ')} (served: ${point.adjacent.served.map((v) => fmt(v, 2)).join(', ')})`);
+    if (point.adjacent) console.log(`      (d) batch ${point.adjacent.batch} right after each rep: ${point.adjacent.values.map((v) => fmt(v, 2)).join(', ')}${point.adjacent.hugePageValues ? `; (d') on huge pages: ${point.adjacent.hugePageValues.map((v) => fmt(v, 2)).join(', ')}` : ''} (served: ${point.adjacent.served.map((v) => fmt(v, 2)).join(', ')})`);
     points.push(point);
   }
   return points;
@@ -306,6 +309,11 @@ function renderMarkdown(results: ModelResult[], command: string): string {
     if (a1?.adjacent) {
       const diffs = a1.adjacent.served.map((v, i) => v - a1.adjacent!.values[i]!);
       lines.push(`| (a) p50 at concurrency 1 − (d) batch-1 p50 measured right after each rep | ${fmt(median(diffs), 2)} ms median (reps: ${diffs.map((x) => fmt(x, 2)).join(', ')}) |`);
+      const huge = a1.adjacent.hugePageValues;
+      if (huge) {
+        const overhead = a1.adjacent.served.map((v, i) => v - huge[i]!);
+        lines.push(`| (a) p50 at concurrency 1 − (d') batch-1 p50 with the weights on huge pages as (a) has them, right after each rep (the serving overhead alone) | ${fmt(median(overhead), 2)} ms median (reps: ${overhead.map((x) => fmt(x, 2)).join(', ')}; (d') ${huge.map((v) => fmt(v, 2)).join(', ')} ms) |`);
+      }
     }
     if (e) {
       const bestE = Math.max(...e.points.filter((p) => p.concurrency <= 64).map((p) => p.throughput));

@@ -2,15 +2,18 @@
  * Baseline (d): the ceiling — ONNX Runtime called in-process, no HTTP, at each batch size.
  * Warm-up, then several timed runs per batch size; prints one JSON line with medians.
  *   node --import tsx bench/baselines/in-process.ts '{"model":..., "input":..., "itemShape":[...], "batches":[1,2,...], "seconds":3, "runs":3}'
+ * `"hugePages": true` = (d'): the session's weights on 2 MiB pages, placed as Modelplane places them
+ * (src/runtime/huge-pages.ts), so the serving overhead can be told from what the placement saves.
  */
 import ort from 'onnxruntime-node';
 import { median } from '../lib/stats.js';
+import { loadOnHugePages } from '../../src/runtime/huge-pages.js';
 
-interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string }
+interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string; hugePages?: boolean }
 const spec = JSON.parse(process.argv[2]!) as Spec;
 // The same intra-op thread count as every served configuration (bench/lib/cpu-plan.ts).
 const threads = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
-const session = await ort.InferenceSession.create(spec.model, threads > 0 ? { intraOpNumThreads: threads } : {});
+const { value: session } = await loadOnHugePages(spec.hugePages === true, () => ort.InferenceSession.create(spec.model, threads > 0 ? { intraOpNumThreads: threads } : {}));
 const itemSize = spec.itemShape.reduce((a, b) => a * b, 1);
 const { readFileSync } = await import('node:fs');
 const sample = spec.sampleFile ? new Float32Array(readFileSync(spec.sampleFile).buffer.slice(0)) : undefined;

@@ -35,8 +35,11 @@ function response(): Promise<void> {
   });
 }
 
+// THINK_MS: idle time between requests (no inference), to tell an idle core's cold caches from the model's.
+const thinkMs = Number(process.env.THINK_MS ?? 0);
 const times: Array<[number, number]> = [];
 for (let i = 0; i < Number(count); i++) {
+  if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs));
   const sent = now();
   const answered = response();
   socket.write(request);

@@ -13,6 +13,8 @@ export interface VersionStatus {
   readonly version: number;
   readonly state: VersionState;
   readonly reason: string | undefined;
+  /** READY versions: bytes of the instances' weights on huge pages (onnx.huge_pages), when any. */
+  readonly hugePageBytes?: number;
 }
 
 interface VersionSlot {
@@ -135,7 +137,7 @@ export class ModelManager {
     v.state = 'READY';
     v.reason = undefined;
     if (previous) await previous.unload();
-    return { model, version, state: 'READY', reason: undefined };
+    return { model, version, state: 'READY', reason: undefined, hugePageBytes: next.hugePageBytes };
   }
 
   /**

@@ -111,7 +111,11 @@ export class RepositoryController {
     this.manager.setEntry(change.entry);
     for (const version of change.load) {
       const status = await this.manager.loadVersion(model, version);
-      const line = { model, version, state: status.state, ...(status.reason ? { reason: status.reason } : {}) };
+      const line = {
+        model, version, state: status.state,
+        ...(status.reason ? { reason: status.reason } : {}),
+        ...(status.hugePageBytes ? { huge_pages_mib: Math.round(status.hugePageBytes / 2 ** 20) } : {}),
+      };
       if (status.state === 'READY' && !status.reason) this.logger.info(line, `model ${model} version ${version}: READY`);
       else this.logger.warn(line, `model ${model} version ${version}: ${status.state} (${status.reason ?? ''})`);
     }

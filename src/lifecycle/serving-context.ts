@@ -71,6 +71,11 @@ export class ServingContext {
     this.paddedDims = new Map(layout.paddedInputs.map((p) => [p.name, p.dim]));
   }
 
+  /** Bytes of the instances' weights on huge pages (onnx.huge_pages). */
+  get hugePageBytes(): number {
+    return this.pool.hugePageBytes;
+  }
+
   /** Stops admitting, lets queued and running work finish, then frees the instances. */
   async unload(): Promise<void> {
     this.batcher.close(false);

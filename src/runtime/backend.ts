@@ -21,6 +21,8 @@ export interface ModelSignature {
  */
 export interface ModelInstance {
   readonly signature: ModelSignature;
+  /** Bytes of this instance's memory (its weights) on huge pages (src/runtime/huge-pages.ts), when any. */
+  readonly hugePageBytes?: number;
   run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap>;
   /** Frees native memory. Idempotent. */
   release(): Promise<void>;

@@ -21,6 +21,11 @@ export class InstancePool {
     return this.instances.length;
   }
 
+  /** Bytes of the instances' memory on huge pages (0 where none). */
+  get hugePageBytes(): number {
+    return this.instances.reduce((sum, i) => sum + (i.hugePageBytes ?? 0), 0);
+  }
+
   get busy(): number {
     return this.inFlight;
   }

@@ -24,6 +24,7 @@ export class WorkerInstance implements ModelInstance {
     private readonly worker: Worker,
     readonly signature: ModelSignature,
     private readonly framework: string,
+    readonly hugePageBytes: number | undefined,
   ) {
     worker.on('message', (m: WorkerResponse) => this.onMessage(m));
     worker.on('error', (err) => this.failAll(new MpError('MP_BACKEND', `instance thread failed: ${err.message}`, { cause: err })));
@@ -40,7 +41,7 @@ export class WorkerInstance implements ModelInstance {
       worker.once('error', onError);
       worker.once('message', (m: WorkerResponse) => {
         worker.off('error', onError);
-        if (m.type === 'loaded') resolve(new WorkerInstance(worker, m.signature, framework));
+        if (m.type === 'loaded') resolve(new WorkerInstance(worker, m.signature, framework, m.hugePageBytes));
         else {
           void worker.terminate();
           reject(new MpError('MP_BACKEND', m.type === 'failed' ? m.message : 'instance thread did not load'));

@@ -7,7 +7,7 @@ export type WorkerRequest =
   | { readonly type: 'release' };
 
 export type WorkerResponse =
-  | { readonly type: 'loaded'; readonly signature: ModelSignature }
+  | { readonly type: 'loaded'; readonly signature: ModelSignature; readonly hugePageBytes?: number }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly outputs: Tensor[] }
   | { readonly type: 'error'; readonly id: number; readonly message: string };

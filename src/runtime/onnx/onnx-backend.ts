@@ -5,6 +5,7 @@ import type { Tensor, TensorMap } from '../../tensor/tensor.js';
 import type { Backend, ModelInstance, ModelSignature } from '../backend.js';
 import { createSession, fromOrtTensor, readSignature, sessionOptions, toOrtTensor } from './onnx-tensors.js';
 import { checkAffinitySupported, expandCpuList } from '../cpu-affinity.js';
+import { loadOnHugePages } from '../huge-pages.js';
 import { WorkerInstance } from '../worker-instance.js';
 import type { WorkerInit } from './worker-protocol.js';
 
@@ -34,8 +35,8 @@ export class OnnxBackend implements Backend {
 
   async createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
     if (config?.instance_kind === 'inline') {
-      const session = await createSession(modelPath, sessionOptions(config.onnx));
-      return new InlineOnnxInstance(session, readSignature(session, modelPath));
+      const { value: session, report } = await loadOnHugePages(config.onnx.huge_pages, () => createSession(modelPath, sessionOptions(config.onnx)));
+      return new InlineOnnxInstance(session, readSignature(session, modelPath), report?.hugeBytes);
     }
     if (config?.instance_cpus !== undefined) checkAffinitySupported();
     const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx: config ? workerOnnxOptions(config) : undefined };
@@ -59,6 +60,7 @@ class InlineOnnxInstance implements ModelInstance {
   constructor(
     private readonly session: ort.InferenceSession,
     readonly signature: ModelSignature,
+    readonly hugePageBytes: number | undefined,
   ) {}
 
   async run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {

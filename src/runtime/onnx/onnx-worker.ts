@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
 import type { Tensor, TensorMap } from '../../tensor/tensor.js';
 import { bindCurrentThread } from '../cpu-affinity.js';
+import { loadOnHugePages } from '../huge-pages.js';
 import { createSession, fromOrtTensor, readSignature, sessionOptions, toOrtTensor } from './onnx-tensors.js';
 import { transferList, type WorkerRequest, type WorkerResponse, type WorkerInit } from './worker-protocol.js';
 
@@ -20,8 +21,9 @@ function reply(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 
 try {
   if (init.cpus !== undefined) bindCurrentThread(init.cpus);
-  session = await createSession(init.modelPath, sessionOptions(init.onnx));
-  reply({ type: 'loaded', signature: readSignature(session, init.modelPath) });
+  const loaded = await loadOnHugePages(init.onnx?.huge_pages ?? 'auto', () => createSession(init.modelPath, sessionOptions(init.onnx)));
+  session = loaded.value;
+  reply({ type: 'loaded', signature: readSignature(session, init.modelPath), hugePageBytes: loaded.report?.hugeBytes });
 } catch (err) {
   reply({ type: 'failed', message: (err as Error).message });
 }

@@ -10,5 +10,6 @@ export interface WorkerInit {
     execution_providers: string[];
     graph_optimization_level: 'disabled' | 'basic' | 'extended' | 'all';
     allow_spinning: boolean;
+    huge_pages: boolean | 'auto';
   } | undefined;
 }
