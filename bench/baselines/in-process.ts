@@ -4,12 +4,14 @@
  *   node --import tsx bench/baselines/in-process.ts '{"model":..., "input":..., "itemShape":[...], "batches":[1,2,...], "seconds":3, "runs":3}'
  * `"hugePages": true` = (d'): the session's weights on 2 MiB pages, placed as Modelplane places them
  * (src/runtime/huge-pages.ts), so the serving overhead can be told from what the placement saves.
+ * `"idleMs": 1` sleeps that long between runs (timed runs exclude it), as a served model idles between
+ * requests at concurrency 1: tells what an idle core costs the next run from what serving adds.
  */
 import ort from 'onnxruntime-node';
 import { median } from '../lib/stats.js';
 import { loadOnHugePages } from '../../src/runtime/huge-pages.js';
 
-interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string; hugePages?: boolean }
+interface Spec { model: string; input: string; itemShape: number[]; batches: number[]; seconds: number; runs: number; sampleFile?: string; hugePages?: boolean; idleMs?: number }
 const spec = JSON.parse(process.argv[2]!) as Spec;
 // The same intra-op thread count as every served configuration (bench/lib/cpu-plan.ts).
 const threads = Number(process.env.ORT_INTRA_OP_THREADS ?? 0);
@@ -31,6 +33,7 @@ for (const batch of spec.batches) {
     const t0 = performance.now();
     let n = 0;
     while (performance.now() - t0 < spec.seconds * 1000) {
+      if (spec.idleMs) await new Promise((resolve) => setTimeout(resolve, spec.idleMs));
       const s = performance.now();
       await session.run(feeds);
       latencies.push(performance.now() - s);
