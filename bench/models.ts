@@ -28,7 +28,8 @@ export interface BenchModel {
 /**
  * Instance settings for models whose compute dominates: the session on the main thread with ORT's
  * spinning thread pool, which measured fastest for these (docs/benchmarks.md). The tiny model keeps
- * the defaults (own thread, no spinning), which protect request handling.
+ * the defaults (no spinning; `instance_kind: auto`, which runs it inline since session 9: its largest
+ * batch computes in microseconds).
  */
 export const COMPUTE_BOUND = { instance_kind: 'inline', onnx: { allow_spinning: true } };
 

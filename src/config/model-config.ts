@@ -132,8 +132,11 @@ export const ModelConfigSchema = z.strictObject({
   /**
    * `worker`: each instance runs in its own thread, so inference never blocks request handling
    * (onnxruntime-node computes on the calling thread). `inline`: on the main thread, no message hop.
+   * `auto` (default): `inline` when the model's largest batch computes in under 1 ms, measured at load
+   * (src/lifecycle/instance-kind.ts: one instance, numeric inputs of known shape, no instance_cpus),
+   * else `worker`.
    */
-  instance_kind: z.enum(['worker', 'inline']).default('worker'),
+  instance_kind: z.enum(['auto', 'worker', 'inline']).default('auto'),
   /**
    * CPUs every instance thread of this model (and the threads its runtime starts) may run on, as a
    * Linux CPU list ("1", "2-3", "0,4-7"); unset = wherever the kernel puts them. Give compute its

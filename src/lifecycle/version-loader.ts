@@ -15,6 +15,7 @@ import { OutputConfidence } from '../scheduler/output-confidence.js';
 import { instanceFactory } from '../processing/instance-factory.js';
 import { ServingContext } from './serving-context.js';
 import { warmUp } from './warmup.js';
+import { resolveInstanceKind } from './instance-kind.js';
 
 export interface LoadOptions {
   readonly clock?: Clock;
@@ -37,8 +38,18 @@ export async function loadVersion(entry: ModelEntry, version: number, backend: B
   const factory = await instanceFactory(backend, path, declared, join(entry.dir, String(version)), where);
   try {
     instances.push(await factory.create(declared));
-    const config = completeConfig(declared, instances[0]!.signature, where, entry.batchSizeGiven);
+    let config = completeConfig(declared, instances[0]!.signature, where, entry.batchSizeGiven);
     checkBatchingConfig(config, where);
+    if (config.instance_kind === 'auto') {
+      // The first instance started in its own thread; a model that computes in microseconds moves to the
+      // main thread. The completed config (GET .../config) says which kind runs.
+      const kind = await resolveInstanceKind(config, instances[0]!).then((r) => r.kind, () => 'worker' as const);
+      config = { ...config, instance_kind: kind };
+      if (kind === 'inline') {
+        await instances.pop()!.release();
+        instances.push(await factory.create(config));
+      }
+    }
     while (instances.length < config.instance_count) instances.push(await factory.create(config));
     await warmUp(config, instances).catch((err: unknown) => {
       throw new MpError('MP_BACKEND', `warm-up failed: ${(err as Error).message}`, { cause: err });
