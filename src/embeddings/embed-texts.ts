@@ -1,5 +1,5 @@
 import { MpError } from '../errors.js';
-import type { ServingContext } from '../lifecycle/serving-context.js';
+import type { CancelSignal, ServingContext } from '../lifecycle/serving-context.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { normalizeRows } from './pooling.js';
@@ -12,7 +12,7 @@ export interface EmbedOptions {
   readonly truncate?: boolean | undefined;
   /** A shorter vector size the model allows (text_embedding.dimensions); undefined = full size. */
   readonly dimensions?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
 }
 
 export interface EmbedResult {

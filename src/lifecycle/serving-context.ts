@@ -9,6 +9,16 @@ import { ModelStatistics } from '../scheduler/model-statistics.js';
 import { RequestTrace, type TraceParent } from '../scheduler/request-trace.js';
 import type { RequestAdmission } from '../processing/instance-factory.js';
 
+/**
+ * What `infer` needs of a cancellation. An AbortSignal has it; the HTTP routes pass a lighter one
+ * (server/client-abort.ts), since an AbortController per request costs an EventTarget per request.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface InferOptions {
   /** Output names to return; undefined = all. */
   readonly outputs?: readonly string[] | undefined;
@@ -17,7 +27,7 @@ export interface InferOptions {
   /** Queue timeout override in µs (honoured only where the queue policy allows it). */
   readonly timeoutUs?: number | undefined;
   /** Aborts a still-queued request (e.g. the client closed its connection). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   /** Trace the request's queue wait and compute under this parent span. */
   readonly trace?: TraceParent | undefined;
   /** Filled in when the request settles, for access logs. */

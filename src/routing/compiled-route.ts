@@ -194,13 +194,20 @@ class DeadlineError extends MpError {}
 /** Stops waiting after `timeoutMs`; a request still queued is cancelled, one already running finishes unseen. */
 function inferWithDeadline(ctx: ServingContext, inputs: TensorMap, options: InferOptions, timeoutMs: number): Promise<TensorMap> {
   const aborter = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, aborter.signal]) : aborter.signal;
+  // The caller's cancellation (the client hung up) cancels this attempt too.
+  const outer = options.signal;
+  const forward = () => aborter.abort();
+  if (outer?.aborted) aborter.abort();
+  else outer?.addEventListener('abort', forward, { once: true });
   return new Promise<TensorMap>((resolve, reject) => {
     const timer = setTimeout(() => {
       aborter.abort();
       reject(new DeadlineError('MP_QUEUE_TIMEOUT', `model '${ctx.name}' version ${ctx.version}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
-    ctx.infer(inputs, { ...options, signal }).then(resolve, reject).finally(() => clearTimeout(timer));
+    ctx.infer(inputs, { ...options, signal: aborter.signal }).then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
+    });
   });
 }
 

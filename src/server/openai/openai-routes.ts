@@ -5,7 +5,7 @@ import { describeIssues } from '../../config/zod-issues.js';
 import type { ModelManager } from '../../lifecycle/model-manager.js';
 import { MAX_INPUTS_PER_REQUEST, embedTexts, textConfigOf } from '../../embeddings/embed-texts.js';
 import { parseJsonBody } from '../json-body.js';
-import { clientAbortSignal } from '../client-abort.js';
+import { ClientHangup } from '../client-abort.js';
 import { openaiErrorHandler } from './openai-errors.js';
 
 const TokenArray = z.array(z.int().min(0).max(2 ** 31 - 1)).min(1);
@@ -62,7 +62,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, manager: ModelManager
       const inputs = inputsOf(body.input);
       const ctx = manager.resolve(body.model);
       textConfigOf(ctx);
-      const result = await embedTexts(ctx, inputs, { dimensions: body.dimensions, signal: clientAbortSignal(reply) });
+      const result = await embedTexts(ctx, inputs, { dimensions: body.dimensions, signal: new ClientHangup(reply) });
       void reply.type('application/json');
       return {
         object: 'list',

@@ -6,7 +6,7 @@ import type { ModelManager } from '../../lifecycle/model-manager.js';
 import type { ServingContext } from '../../lifecycle/serving-context.js';
 import { MAX_INPUTS_PER_REQUEST, embedTexts, textConfigOf } from '../../embeddings/embed-texts.js';
 import { parseJsonBody } from '../json-body.js';
-import { clientAbortSignal } from '../client-abort.js';
+import { ClientHangup } from '../client-abort.js';
 
 /** Hugging Face TEI's `POST /embed` body; `model` is Modelplane's addition (TEI serves one model). */
 const EmbedBody = z.strictObject({
@@ -78,7 +78,7 @@ export function registerTeiRoutes(app: FastifyInstance, manager: ModelManager): 
       if (!body.normalize && textConfigOf(ctx).normalize) {
         throw new MpError('MP_INVALID_ARG', `model '${ctx.name}' always normalises its vectors (text_embedding.normalize); normalize=false is not available`);
       }
-      const result = await embedTexts(ctx, texts.map((t) => utf8.encode(t)), { truncate: body.truncate, dimensions: body.dimensions, signal: clientAbortSignal(reply) });
+      const result = await embedTexts(ctx, texts.map((t) => utf8.encode(t)), { truncate: body.truncate, dimensions: body.dimensions, signal: new ClientHangup(reply) });
       void reply.type('application/json');
       return result.vectors.map((v) => Array.from(v));
     });

@@ -10,6 +10,7 @@ import type { TrafficRouter } from '../../routing/traffic-router.js';
 import type { ResponseParameters } from '../../routing/compiled-route.js';
 import type { TensorMap } from '../../tensor/tensor.js';
 import { routingKey } from './routing-key.js';
+import { ClientHangup } from '../client-abort.js';
 
 export interface V2Options {
   readonly serverName: string;
@@ -164,17 +165,12 @@ async function handleInfer(manager: ModelManager, options: V2Options, request: F
     ctx?.statistics.requestFailed(0, err instanceof MpError ? err.code : 'MP_INVALID_ARG');
     throw err;
   }
-  // A client that hangs up while its request is queued should not cost an inference.
-  const aborter = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) aborter.abort();
-  };
-  reply.raw.once('close', onClose);
   const inferOptions = {
     outputs: parsed.outputs?.map((o) => o.name),
     priority: parsed.priority,
     timeoutUs: parsed.timeoutUs,
-    signal: aborter.signal,
+    // A client that hangs up while its request is queued should not cost an inference.
+    signal: new ClientHangup(reply),
     trace: request.traceParent ?? undefined,
     timing,
     elapsedUs: reply.elapsedTime * 1000,
