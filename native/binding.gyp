@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "modelplane_native",
-      "sources": ["huge_pages.c"],
+      "sources": ["modelplane_native.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { MpError } from '../errors.js';
+import { nativeAddon } from './native-addon.js';
 
 /**
  * Binds the calling thread to a set of CPUs (a Linux CPU list: "1", "2-3", "0,4-7"), as Triton's
@@ -9,19 +11,35 @@ import { MpError } from '../errors.js';
  * a compute thread that shares a core with the event loop takes turns with it, so every request's
  * parse and every refusal waits behind a slice of inference, and inference slows by what they take.
  *
- * Node has no affinity call of its own; util-linux's `taskset` makes the one system call
- * (sched_setaffinity) for this thread's id. The kernel silently keeps only the CPUs this process
- * may use, so the set it reports afterwards is compared with the one asked for.
+ * Node has no affinity call of its own: the native addon makes the one system call (sched_setaffinity
+ * for the calling thread); where it is not built, util-linux's `taskset` makes it for this thread's id.
+ * The kernel silently keeps only the CPUs this process may use, so the set it reports afterwards is
+ * compared with the one asked for.
  */
 export function bindCurrentThread(cpus: string): void {
   checkAffinitySupported();
-  const result = spawnSync('taskset', ['-p', '-c', cpus, threadId()], { encoding: 'utf8' });
-  if (result.error) throw new MpError('MP_UNSUPPORTED', `instance_cpus: could not run taskset (util-linux): ${result.error.message}`, { cause: result.error });
-  if (result.status !== 0) throw new MpError('MP_CONFIG_INVALID', `instance_cpus: '${cpus}' could not be applied: ${result.stderr.trim() || `taskset exited with ${result.status}`}`);
+  const native = nativeAddon();
+  if (native instanceof Error) bindWithTaskset(cpus);
+  else {
+    const errno = native.setThreadAffinity(expandCpuList(cpus));
+    if (errno !== 0) throw new MpError('MP_CONFIG_INVALID', `instance_cpus: '${cpus}' could not be applied: ${osErrorName(errno)}`);
+  }
   const applied = currentThreadCpus();
   if (!sameCpus(expandCpuList(applied), expandCpuList(cpus))) {
     throw new MpError('MP_CONFIG_INVALID', `instance_cpus: '${cpus}' names CPUs this process may not use (the kernel applied '${applied}')`);
   }
+}
+
+function bindWithTaskset(cpus: string): void {
+  const result = spawnSync('taskset', ['-p', '-c', cpus, threadId()], { encoding: 'utf8' });
+  if (result.error) throw new MpError('MP_UNSUPPORTED', `instance_cpus: could not run taskset (util-linux): ${result.error.message}`, { cause: result.error });
+  if (result.status !== 0) throw new MpError('MP_CONFIG_INVALID', `instance_cpus: '${cpus}' could not be applied: ${result.stderr.trim() || `taskset exited with ${result.status}`}`);
+}
+
+/** "EINVAL (errno 22)". */
+function osErrorName(errno: number): string {
+  const name = Object.entries(constants.errno).find(([, value]) => value === errno)?.[0];
+  return `${name ?? 'error'} (errno ${errno})`;
 }
 
 /** Fails early, on the thread that loads the model, where the binding cannot work at all. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { MpError } from '../errors.js';
+import { nativeAddon } from './native-addon.js';
 
 /**
  * Model weights on 2 MiB pages. ONNX Runtime mallocs a model's weights on 4 KiB pages; a batch-1
@@ -10,7 +10,7 @@ import { MpError } from '../errors.js';
  *
  * How: list this process's anonymous memory before the runtime loads a model and again after; the
  * regions that appeared are what the load allocated (the weights, prepacked). Each is advised
- * (MADV_HUGEPAGE) and collapsed at once (MADV_COLLAPSE, Linux 6.1) through the one-function native
+ * (MADV_HUGEPAGE) and collapsed at once (MADV_COLLAPSE, Linux 6.1) through the native
  * addon in native/, which works whatever the machine's transparent-huge-page mode (except `never`).
  */
 
@@ -35,30 +35,10 @@ interface Region {
   readonly key: string;
 }
 
-interface NativeAddon {
-  adviseHugePages(start: bigint, length: bigint): number;
-}
-
-let addon: NativeAddon | Error | undefined;
-
-/** The addon built by `npm install` (native/), or why it cannot be used here. */
-function nativeAddon(): NativeAddon | Error {
-  if (addon) return addon;
-  if (process.platform !== 'linux') return (addon = new Error(`huge pages need Linux (this is ${process.platform})`));
-  try {
-    // src/runtime/ and dist/runtime/ are both two levels below the package root.
-    const require = createRequire(import.meta.url);
-    addon = require(new URL('../../native/build/Release/modelplane_native.node', import.meta.url).pathname) as NativeAddon;
-  } catch (err) {
-    addon = new Error(`the native addon is not built (npm install builds native/ with node-gyp): ${(err as Error).message}`);
-  }
-  return addon;
-}
-
 /** Why huge pages cannot be used on this machine, or undefined when they can. */
 export function hugePagesUnavailable(): string | undefined {
   const native = nativeAddon();
-  if (native instanceof Error) return native.message;
+  if (native instanceof Error) return `huge pages: ${native.message}`;
   try {
     if (/\[never\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))) return 'transparent huge pages are disabled on this machine (never)';
   } catch {
