@@ -21,6 +21,8 @@ if [ "${ACCESS_LOG:-off}" = on ]; then LL=info; NAL=""; else LL=warn; NAL=--no-a
 for i in $(seq 1 100); do curl -sf localhost:$PORT/v2/health/ready >/dev/null && break; sleep 0.3; done
 HL=$(node -e "const b=require('fs').readFileSync('bench/.work/$1.body');console.log(b.indexOf(Buffer.from([0x7d,0x5d,0x7d]))+3)")
 L='{"url":"http://127.0.0.1:'$PORT'/v2/models/'$1'/infer","bodyFile":"bench/.work/'$1'.body","headers":{"content-type":"application/octet-stream","inference-header-content-length":"'$HL'"},"client":"'${CLIENT:-raw}'","connections":'$3',"durationSeconds":'
+# WARMUP_C=64 warms up at that concurrency instead of the measured one (as `npm run bench` does).
+[ -n "$WARMUP_C" ] && $GEN node --import tsx bench/lib/load-worker.ts "${L/\"connections\":$3,/\"connections\":$WARMUP_C,}${WARMUP:-2}}" > /dev/null
 $GEN node --import tsx bench/lib/load-worker.ts "${L}${WARMUP:-2}}" > /dev/null
 S0=$(curl -s localhost:$PORT/v2/models/stats)
 $GEN node --import tsx bench/lib/load-worker.ts "${L}$4}" | python3 -c "import json,sys; d=json.load(sys.stdin); print('   c=$3 rate', round(d['ok']/d['seconds']), 'steady', round(d.get('steady_ok_per_second',0)), 'p50', round(d['ok_ms']['p50'],2), 'p99', round(d['ok_ms']['p99'],2), 'status', d['status'])"
