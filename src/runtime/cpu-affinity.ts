@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { MpError } from '../errors.js';
 import { nativeAddon } from './native-addon.js';
 
@@ -38,8 +38,7 @@ function bindWithTaskset(cpus: string): void {
 
 /** "EINVAL (errno 22)". */
 function osErrorName(errno: number): string {
-  const name = Object.entries(constants.errno).find(([, value]) => value === errno)?.[0];
-  return `${name ?? 'error'} (errno ${errno})`;
+  return `${getSystemErrorName(-errno)} (errno ${errno})`;
 }
 
 /** Fails early, on the thread that loads the model, where the binding cannot work at all. */

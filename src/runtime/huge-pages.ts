@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { MpError } from '../errors.js';
-import { nativeAddon } from './native-addon.js';
+import { nativeAddon, type NativeAddon } from './native-addon.js';
 
 /**
  * Model weights on 2 MiB pages. ONNX Runtime mallocs a model's weights on 4 KiB pages; a batch-1
  * inference of a memory-bound model (a wide MLP, an encoder) streams every weight once, taking a
  * TLB miss every 4 KiB. With 2 MiB pages it takes one every 2 MiB: measured on the 352 MB bench
- * model, batch 1 in 9.8 ms instead of 10.9 (docs/benchmarks.md, "Huge pages").
+ * model, batch 1 in 9.8 ms instead of 10.9 (docs/benchmarks.md, "Session 9").
  *
  * How: list this process's anonymous memory before the runtime loads a model and again after; the
  * regions that appeared are what the load allocated (the weights, prepacked). Each is advised
@@ -17,17 +17,6 @@ import { nativeAddon } from './native-addon.js';
 /** Smaller regions gain nothing worth a collapse (and are mostly the allocator's own arenas). */
 export const MIN_REGION_BYTES = 4 * 2 ** 20;
 
-export interface HugePageReport {
-  /** Regions the load allocated that were advised. */
-  readonly regions: number;
-  /** Their size. */
-  readonly bytes: number;
-  /** Of those, the bytes the kernel reports on huge pages (AnonHugePages) right after. */
-  readonly hugeBytes: number;
-  /** Regions the kernel did not collapse now (errno names), khugepaged may still do it. */
-  readonly notCollapsed: readonly string[];
-}
-
 /** A region of this process's address space, as /proc/self/maps lists it. */
 interface Region {
   readonly start: bigint;
@@ -35,8 +24,8 @@ interface Region {
   readonly key: string;
 }
 
-/** Why huge pages cannot be used on this machine, or undefined when they can. */
-export function hugePagesUnavailable(): string | undefined {
+/** The addon, when huge pages can be used on this machine; else why not. */
+function hugePageAddon(): NativeAddon | string {
   const native = nativeAddon();
   if (native instanceof Error) return `huge pages: ${native.message}`;
   try {
@@ -44,7 +33,13 @@ export function hugePagesUnavailable(): string | undefined {
   } catch {
     return 'this kernel has no transparent huge pages';
   }
-  return undefined;
+  return native;
+}
+
+/** Why huge pages cannot be used on this machine, or undefined when they can. */
+export function hugePagesUnavailable(): string | undefined {
+  const native = hugePageAddon();
+  return typeof native === 'string' ? native : undefined;
 }
 
 /** Anonymous, private, writable regions: what malloc hands out (named files and stacks excluded). */
@@ -61,27 +56,20 @@ export function anonymousRegions(maps = readFileSync('/proc/self/maps', 'utf8'))
 }
 
 /** What is mapped now, to compare with after a load. */
-export function snapshotRegions(): ReadonlySet<string> {
+function snapshotRegions(): ReadonlySet<string> {
   return new Set(anonymousRegions().map((r) => r.key));
 }
 
 /**
  * Advises and collapses the anonymous regions of at least MIN_REGION_BYTES that appeared since
- * `before`. Called on the thread that loaded the model, right after the load.
+ * `before`; returns the bytes of them the kernel then reports on huge pages. A region the kernel
+ * refuses (gone since it was listed) or does not collapse now (khugepaged may later) counts only
+ * for what is on huge pages. Called on the thread that loaded the model, right after the load.
  */
-export function adviseNewRegions(before: ReadonlySet<string>): HugePageReport {
-  const native = nativeAddon();
-  if (native instanceof Error) throw new MpError('MP_UNSUPPORTED', `onnx.huge_pages: ${native.message}`);
+function adviseNewRegions(native: NativeAddon, before: ReadonlySet<string>): number {
   const fresh = anonymousRegions().filter((r) => !before.has(r.key) && r.end - r.start >= BigInt(MIN_REGION_BYTES));
-  const notCollapsed: string[] = [];
-  let bytes = 0;
-  for (const region of fresh) {
-    const result = native.adviseHugePages(region.start, region.end - region.start);
-    if (result > 0) continue; // not advised: the region went away since it was listed, or cannot take it
-    bytes += Number(region.end - region.start);
-    if (result < 0) notCollapsed.push(`${region.key}: errno ${-result}`);
-  }
-  return { regions: fresh.length, bytes, hugeBytes: hugeBytesIn(fresh), notCollapsed };
+  for (const region of fresh) native.adviseHugePages(region.start, region.end - region.start);
+  return hugeBytesIn(fresh);
 }
 
 /** AnonHugePages of the given regions, from /proc/self/smaps. */
@@ -102,13 +90,17 @@ export type HugePagesSetting = boolean | 'auto';
 
 /**
  * Runs a model load (on the thread that will run the model) and, where `setting` asks and the
- * machine can, puts the memory it allocated on huge pages. `true` where the machine cannot throws,
- * so the model is UNAVAILABLE with the reason instead of silently slower.
+ * machine can, puts the memory it allocated on huge pages; `hugePageBytes` is how much went there
+ * (undefined where none was tried). `true` where the machine cannot throws, so the model is
+ * UNAVAILABLE with the reason instead of silently slower.
  */
-export async function loadOnHugePages<T>(setting: HugePagesSetting, load: () => Promise<T>): Promise<{ value: T; report: HugePageReport | undefined }> {
-  const unavailable = setting === false ? 'off' : hugePagesUnavailable();
-  if (setting === true && unavailable !== undefined) throw new MpError('MP_UNSUPPORTED', `onnx.huge_pages: ${unavailable}`);
-  const before = unavailable === undefined ? snapshotRegions() : undefined;
+export async function loadOnHugePages<T>(setting: HugePagesSetting, load: () => Promise<T>): Promise<{ value: T; hugePageBytes: number | undefined }> {
+  const native = setting === false ? 'off' : hugePageAddon();
+  if (typeof native === 'string') {
+    if (setting === true) throw new MpError('MP_UNSUPPORTED', `onnx.huge_pages: ${native}`);
+    return { value: await load(), hugePageBytes: undefined };
+  }
+  const before = snapshotRegions();
   const value = await load();
-  return { value, report: before ? adviseNewRegions(before) : undefined };
+  return { value, hugePageBytes: adviseNewRegions(native, before) };
 }

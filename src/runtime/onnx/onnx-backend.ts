@@ -35,8 +35,8 @@ export class OnnxBackend implements Backend {
 
   async createInstance(modelPath: string, config: ModelConfig | undefined): Promise<ModelInstance> {
     if (config?.instance_kind === 'inline') {
-      const { value: session, report } = await loadOnHugePages(config.onnx.huge_pages, () => createSession(modelPath, sessionOptions(config.onnx)));
-      return new InlineOnnxInstance(session, readSignature(session, modelPath), report?.hugeBytes);
+      const { value: session, hugePageBytes } = await loadOnHugePages(config.onnx.huge_pages, () => createSession(modelPath, sessionOptions(config.onnx)));
+      return new InlineOnnxInstance(session, readSignature(session, modelPath), hugePageBytes);
     }
     if (config?.instance_cpus !== undefined) checkAffinitySupported();
     const init: WorkerInit = { modelPath, cpus: config?.instance_cpus, onnx: config ? workerOnnxOptions(config) : undefined };

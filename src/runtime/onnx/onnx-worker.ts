@@ -23,7 +23,7 @@ try {
   if (init.cpus !== undefined) bindCurrentThread(init.cpus);
   const loaded = await loadOnHugePages(init.onnx?.huge_pages ?? 'auto', () => createSession(init.modelPath, sessionOptions(init.onnx)));
   session = loaded.value;
-  reply({ type: 'loaded', signature: readSignature(session, init.modelPath), hugePageBytes: loaded.report?.hugeBytes });
+  reply({ type: 'loaded', signature: readSignature(session, init.modelPath), hugePageBytes: loaded.hugePageBytes });
 } catch (err) {
   reply({ type: 'failed', message: (err as Error).message });
 }
